@@ -1,0 +1,399 @@
+/**
+ * `npa-trace replay`: stream a capture through the model and write a run directory.
+ *
+ * The capture is read one frame ahead: the kernel holds exactly one pending K_ARRIVAL, and the frame's
+ * L2 fields are copied into scalars before the reader's buffer moves on, so memory does not grow with
+ * the capture. The run is written under a temporary name and renamed when complete.
+ */
+import {createHash} from 'node:crypto'
+import {closeSync, openSync, readSync} from 'node:fs'
+import {openCapture, type CaptureReader} from '../capture/reader.js'
+import {decodeL2, LINKTYPE_ETHERNET, macToString, newL2Info} from '../capture/ethernet.js'
+import {UserError} from '../errors.js'
+import {pluginId} from '../plugins/api.js'
+import {BUILTIN_PLUGINS, PluginCatalog, loadPluginFile} from '../plugins/loader.js'
+import {deriveScenario} from '../scenario/derive.js'
+import {loadScenario} from '../scenario/load.js'
+import type {Pacing, Scenario} from '../scenario/types.js'
+import {PRIO_DATA, K_ARRIVAL, World, type Vm} from '../model/world.js'
+import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
+import {TableWriter} from '../trace/writer.js'
+import {createRunDir, createRunDirAt, newRunId, DEFAULT_RUNS_ROOT} from '../trace/rundir.js'
+import {NIC_MODELS} from '../model/nics.js'
+import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../model/frames.js'
+
+export const TOOL_VERSION = '0.1.0'
+
+export interface ReplayOptions {
+  capture: string
+  scenarioPath?: string
+  /** `vm=name@version` overrides. */
+  plugins?: string[]
+  pluginPaths?: string[]
+  /** Exact run directory to create (default traces/runs/<run-id>). */
+  out?: string
+  runsRoot?: string
+  seed?: number
+  pacing?: Pacing
+  /** Rows per Arrow record batch. */
+  batchRows?: number
+  /** Called every few thousand frames. */
+  progress?: (p: ReplayProgress) => void
+  /** Checked between chunks; when it returns true the replay stops and nothing is kept. */
+  interrupted?: () => boolean
+  /** Do not write events (model-only benchmark). Frames and config are still written. */
+  noEvents?: boolean
+}
+
+export interface ReplayProgress {
+  frames: number
+  bytesRead: number
+  fileSize: number
+  events: number
+  simNs: number
+}
+
+export interface LatencySummary {
+  deliveries: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  mean: number
+}
+
+export interface ReplaySummary {
+  runId: string
+  runDir: string
+  frames: number
+  events: number
+  delivered: number
+  drops: Record<string, number>
+  eventsByName: Record<string, number>
+  latency: Record<string, LatencySummary>
+  cpuNs: {guest: number; hypervisor: number; nic: number}
+  simNs: number
+  wallMs: number
+  warnings: string[]
+  plugins: {vm: string; plugin: string | null; mode: string}[]
+}
+
+export class ReplayInterrupted extends UserError {
+  constructor(frames: number) {
+    super(`interrupted after ${frames} frames; nothing kept (the partial run was removed)`, {exitCode: 130})
+  }
+}
+
+/** Resolve the scenario: file or derived, then CLI overrides. */
+export async function resolveReplayInputs(opts: ReplayOptions): Promise<{scenario: Scenario; catalog: PluginCatalog}> {
+  const catalog = new PluginCatalog(BUILTIN_PLUGINS)
+  for (const p of opts.pluginPaths ?? []) catalog.add(await loadPluginFile(p))
+  const scenario = opts.scenarioPath ? loadScenario(opts.scenarioPath) : deriveScenario(opts.capture)
+  if (opts.seed !== undefined) scenario.seed = opts.seed
+  if (opts.pacing) scenario.pacing = opts.pacing
+  for (const o of opts.plugins ?? []) {
+    const m = /^([^=]+)=(.+)$/.exec(o)
+    if (!m) throw new UserError(`--plugin ${o}: expected vm=name@version`, {hint: 'e.g. --plugin vm1=ixgbevf@1.0.0, or --plugin all=ixgbevf@1.0.0'})
+    const [, vmName, ref] = m
+    const targets = vmName === 'all' || vmName === '*' ? scenario.vms : scenario.vms.filter((v) => v.name === vmName)
+    if (targets.length === 0)
+      throw new UserError(`--plugin ${o}: no VM named ${vmName}`, {hint: `VMs: ${scenario.vms.map((v) => v.name).join(', ')}`})
+    catalog.require(ref, `--plugin ${o}`)
+    for (const v of targets) v.plugin = ref
+  }
+  for (const v of scenario.vms) {
+    if (v.plugin) catalog.require(v.plugin, `scenario ${scenario.source}: vm ${v.name}`)
+  }
+  for (const h of scenario.hosts) {
+    const def = NIC_MODELS[h.nic]?.defaultPlugin
+    if (def) catalog.require(def, `host ${h.name}`)
+  }
+  return {scenario, catalog}
+}
+
+function sha256File(path: string): string {
+  const h = createHash('sha256')
+  const buf = Buffer.allocUnsafe(8 << 20)
+  const fd = openSync(path, 'r')
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null)
+      if (n <= 0) break
+      h.update(buf.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return h.digest('hex')
+}
+
+export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
+  const wallStart = performance.now()
+  const {scenario, catalog} = await resolveReplayInputs(opts)
+  const reader = openCapture(opts.capture)
+  try {
+    return await replayWith(opts, scenario, catalog, reader, wallStart)
+  } finally {
+    reader.close()
+  }
+}
+
+async function replayWith(
+  opts: ReplayOptions, scenario: Scenario, catalog: PluginCatalog, reader: CaptureReader, wallStart: number,
+): Promise<ReplaySummary> {
+  const warnings: string[] = []
+  // Read the first frame before creating anything: an empty or non-Ethernet capture fails early.
+  let frame = reader.next()
+  if (frame && frame.linktype !== LINKTYPE_ETHERNET)
+    throw new UserError(`${opts.capture}: not an Ethernet capture (linktype ${frame.linktype}): replay models Ethernet only`, {
+      hint: 'inspect still works on it',
+    })
+
+  const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
+  const runId = run.id
+  try {
+    const vmNames = scenario.vms.map((v) => v.name)
+    const hostNames = scenario.hosts.map((h) => h.name)
+    // Every plugin the run may use is known up front (fixed dictionary, deterministic codes).
+    const pluginNames = catalog.ids()
+    const dicts = {host: hostNames, vm: vmNames, plugin: pluginNames, target: [...vmNames, 'pf', 'uplink', 'external']}
+    const meta = {'npa_trace.run_id': runId, 'npa_trace.tool_version': TOOL_VERSION}
+    const events = opts.noEvents
+      ? null
+      : new TableWriter(run.path('events'), EVENT_COLUMNS, {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true})
+    const frames = new TableWriter(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
+    const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta})
+
+    // config.arrow: one row per VM configuration interval; rows are closed when the next one opens.
+    const openRow: ({from: number; row: Record<string, number | string | boolean | null>} | null)[] = scenario.vms.map(() => null)
+    const closed: Record<string, number | string | boolean | null>[] = []
+    const onConfig = (vm: Vm, t: number) => {
+      const prev = openRow[vm.idx]
+      if (prev) {
+        if (prev.from === t) closed.pop() // superseded at the same instant
+        else {
+          prev.row.valid_to_ns = t
+        }
+      }
+      const row = {
+        vm: vm.idx,
+        host: vm.host,
+        mac: vm.mac,
+        vlan: vm.pvid >= 0 ? vm.pvid : null,
+        vlans: [...vm.vlans].sort((a, b) => a - b).join(','),
+        multicast: vm.multicast === 'all' ? '*' : [...vm.multicast].sort((a, b) => a - b).map(macToString).join(','),
+        promiscuous: vm.promiscuous,
+        mode: vm.mode,
+        plugin: vm.dp.pluginCode,
+        port: vm.mode === 0 && vm.vf >= 0 ? `vf${vm.vf}` : 'pf',
+        valid_from_ns: t,
+        valid_to_ns: null,
+      }
+      closed.push(row)
+      openRow[vm.idx] = {from: t, row}
+    }
+
+    // The world's plugin codes must be the dictionary's: pre-register in dictionary order.
+    const world: World = new World({scenario, catalog, sink: events, onConfig, pluginDictionary: pluginNames})
+    world.boot()
+
+    // --- frame arrivals ----------------------------------------------------------------------
+    const l2 = newL2Info()
+    const fc = frames.cols as Record<string, Float64Array | Int32Array | Int16Array | Uint8Array | Uint32Array>
+    let sec0 = 0
+    let nsec0 = 0
+    let lastT = 0
+    let count = 0
+    let pendingId = 0
+    let pendLen = 0
+    let pendDst = 0
+    let pendSrc = 0
+    let pendKind = 0
+    let pendVlan = -1
+    let pendOk = true
+    let prevLen = 0
+    let outOfOrder = 0
+    let noTs = 0
+    let notEther = 0
+    const pacing = scenario.pacing
+    const topGbps = scenario.hosts[0]?.linkGbps ?? world.p.link_gbps
+
+    const timeOf = (sec: number, nsec: number, i: number): number => {
+      let t: number
+      switch (pacing.kind) {
+        case 'original':
+          t = (sec - sec0) * 1e9 + (nsec - nsec0)
+          break
+        case 'speed':
+          t = Math.round(((sec - sec0) * 1e9 + (nsec - nsec0)) / pacing.factor)
+          break
+        case 'pps':
+          t = Math.round((i * 1e9) / pacing.pps)
+          break
+        case 'topspeed':
+          t = i === 0 ? 0 : lastT + world.serNs(prevLen, topGbps)
+          break
+      }
+      if (t < lastT) {
+        outOfOrder++
+        t = lastT
+      }
+      return t
+    }
+
+    const takeFrame = (): boolean => {
+      if (!frame) return false
+      if (count === 0) {
+        sec0 = frame.tsSec
+        nsec0 = frame.tsNsec
+      }
+      if (!frame.hasTimestamp) noTs++
+      const t = timeOf(frame.tsSec, frame.tsNsec, count)
+      pendingId = frame.index
+      pendLen = frame.origlen
+      pendOk = frame.linktype === LINKTYPE_ETHERNET && decodeL2(frame.data, l2)
+      const r = frames.row()
+      fc.packet_id[r] = frame.index
+      fc.t_ns[r] = t
+      fc.ts_sec[r] = frame.tsSec
+      fc.ts_nsec[r] = frame.tsNsec
+      fc.caplen[r] = frame.caplen
+      fc.len[r] = frame.origlen
+      if (pendOk) {
+        pendDst = l2.dst
+        pendSrc = l2.src
+        pendKind = l2.isBroadcast ? DST_BROADCAST : l2.isMulticast ? DST_MULTICAST : DST_UNICAST
+        pendVlan = l2.tags > 0 ? l2.outerVid : -1
+        fc.src_mac[r] = l2.src
+        fc.dst_mac[r] = l2.dst
+        fc.dst_kind[r] = pendKind
+        fc.vlan[r] = pendVlan
+        fc.inner_vlan[r] = l2.tags > 1 ? l2.innerVid : -1
+        fc.pcp[r] = l2.tags > 0 ? l2.outerPcp : -1
+        fc.ethertype[r] = l2.ethertype
+        const vm = world.vmByMac.get(l2.src)
+        fc.src_vm[r] = vm ?? -1
+        fc.host[r] = vm !== undefined ? world.vms[vm].host : -1
+      } else {
+        notEther++
+        fc.src_mac[r] = 0
+        fc.dst_mac[r] = 0
+        fc.dst_kind[r] = 0
+        fc.vlan[r] = -1
+        fc.inner_vlan[r] = -1
+        fc.pcp[r] = -1
+        fc.ethertype[r] = 0
+        fc.src_vm[r] = -1
+        fc.host[r] = -1
+      }
+      prevLen = frame.origlen
+      lastT = t
+      count++
+      world.q.push(t, PRIO_DATA, K_ARRIVAL, 0, 0)
+      frame = reader.next()
+      return true
+    }
+
+    const onArrival = (t: number) => {
+      if (pendOk) world.inject(t, pendingId, pendLen, pendDst, pendSrc, pendKind, pendVlan)
+      else world.notEthernet(t, pendingId, pendLen)
+      takeFrame()
+    }
+
+    takeFrame()
+    const CHUNK_NS = 1e6 // run the kernel in 1 ms slices of simulated time between progress checks
+    let nextProgress = 0
+    while (world.q.size > 0) {
+      world.run(world.q.peekTime() + CHUNK_NS, onArrival)
+      if (count >= nextProgress) {
+        nextProgress = count + 65536
+        opts.progress?.({frames: count, bytesRead: reader.bytesRead, fileSize: reader.fileSize, events: world.tr.rows, simNs: world.now})
+        if (opts.interrupted?.()) throw new ReplayInterrupted(count)
+        await new Promise<void>((r) => setImmediate(r))
+      }
+    }
+    if (opts.interrupted?.()) throw new ReplayInterrupted(count)
+
+    if (outOfOrder > 0) warnings.push(`${outOfOrder} frames had timestamps earlier than the previous frame; replayed at the previous time`)
+    if (noTs > 0) warnings.push(`${noTs} frames had no timestamp (pcapng Simple Packet Blocks); paced as the previous frame`)
+    if (notEther > 0) warnings.push(`${notEther} frames were not Ethernet or too short for an Ethernet header; dropped (reason not_ethernet)`)
+    for (const w of reader.warnings) warnings.push(`capture byte ${w.offset}: ${w.message}`)
+
+    for (const row of closed) config.append(row)
+    const evRes = events?.close() ?? {rows: 0, files: []}
+    frames.close()
+    config.close()
+
+    const summary = buildSummary(world, runId, run.finalPath, count, warnings, performance.now() - wallStart)
+    const runJson = {
+      run_id: runId,
+      tool: {name: 'npa-trace', version: TOOL_VERSION},
+      schema_version: SCHEMA_VERSION,
+      capture: {path: opts.capture, sha256: sha256File(opts.capture), format: reader.format, frames: count},
+      scenario: scenarioForJson(scenario),
+      plugins: pluginNames.map((id) => {
+        const m = catalog.get(id)!.manifest
+        return {id, name: m.name, version: m.version, vendor: m.vendor, licence: m.licence, nics: m.nics, shell_api: m.shellApi}
+      }),
+      seed: scenario.seed,
+      counts: {frames: count, events: world.tr.rows, event_rows_written: evRes.rows, delivered: world.delivered, events_by_name: summary.eventsByName,
+        drops_by_reason: summary.drops},
+      latency_ns: summary.latency,
+      cpu_ns: summary.cpuNs,
+      sim_ns: summary.simNs,
+      wall_time_ms: Math.round(summary.wallMs),
+      warnings,
+    }
+    run.commit(runJson)
+    return summary
+  } catch (err) {
+    run.abort()
+    throw err
+  }
+}
+
+function buildSummary(world: World, runId: string, runDir: string, frames: number, warnings: string[], wallMs: number): ReplaySummary {
+  const tr = world.tr
+  const eventsByName: Record<string, number> = {}
+  EVENT_NAMES.forEach((n, i) => {
+    if (tr.eventCounts[i] > 0) eventsByName[n] = tr.eventCounts[i]
+  })
+  const drops: Record<string, number> = {}
+  REASONS.forEach((n, i) => {
+    if (tr.dropCounts[i] > 0) drops[n] = tr.dropCounts[i]
+  })
+  const latency: Record<string, LatencySummary> = {}
+  const lat = (name: string, h: World['extLatency']) => {
+    if (h.total === 0) return
+    latency[name] = {deliveries: h.total, p50: h.quantile(0.5), p90: h.quantile(0.9), p99: h.quantile(0.99), max: h.max, mean: Math.round(h.sum / h.total)}
+  }
+  MODES.forEach((m, i) => lat(m, world.latency[i]))
+  lat('external', world.extLatency)
+  void REASON
+  return {
+    runId,
+    runDir,
+    frames,
+    events: tr.rows,
+    delivered: world.delivered,
+    drops,
+    eventsByName,
+    latency,
+    cpuNs: {guest: tr.cpuBySide[0], hypervisor: tr.cpuBySide[1], nic: tr.cpuBySide[2]},
+    simNs: world.now,
+    wallMs,
+    warnings,
+    plugins: world.vms.map((v) => ({vm: v.name, plugin: world.pluginNames[v.dp.pluginCode] ?? null, mode: MODES[v.mode]})),
+  }
+}
+
+/** The resolved scenario with MACs as text, for run.json. */
+export function scenarioForJson(s: Scenario): unknown {
+  return {
+    ...s,
+    vms: s.vms.map((v) => ({...v, mac: macToString(v.mac), multicast: v.multicast === 'all' ? 'all' : v.multicast.map(macToString)})),
+    operations: s.operations.map((o) => (o.op === 'mac' ? {...o, mac: macToString(o.mac)} : o.op === 'multicast' && o.groups !== 'all' ? {...o, groups: o.groups.map(macToString)} : o)),
+  }
+}
+
+export {pluginId}
