@@ -45,9 +45,10 @@ export class Shell implements ShellApi {
     const w = this.w
     const vm = this.vm
     const pool = w.pool
-    // The capture shows the frame as it is on the wire; with a port VLAN the guest sent it untagged
-    // and the VF (or vSwitch) inserted the tag [IX-SRIOV].
-    if (vm.pvid >= 0 && pool.vlan[s] === vm.pvid) {
+    // The capture shows the frame as it was on the wire; a VM with a port VLAN cannot see VLANs, so it
+    // sent the frame untagged and the VF (or vSwitch) inserted the port VLAN [IX-SRIOV]. The tag in the
+    // capture is the port VLAN of capture time (it may differ after a scenario VLAN change).
+    if (vm.pvid >= 0 && pool.vlan[s] >= 0) {
       pool.vlan[s] = -1
       pool.len[s] -= 4
     }

@@ -41,11 +41,53 @@ export class Tracer {
   readonly cpuBySide = new Float64Array(3)
   rows = 0
   private readonly sink: EventSinkLike | null
-  private dropEv: number
+  private readonly dropEv: number
+  // The sink's column arrays, cached: the writer reuses them for every batch (hot path: one store each).
+  private readonly cT: Float64Array
+  private readonly cEv: Int16Array | Int32Array
+  private readonly cComp: Int16Array | Int32Array
+  private readonly cPkt: Float64Array
+  private readonly cRep: Int32Array | Uint16Array | Int16Array
+  private readonly cHost: Int16Array | Int32Array
+  private readonly cVm: Int16Array | Int32Array
+  private readonly cMode: Int16Array | Int32Array
+  private readonly cPlugin: Int16Array | Int32Array
+  private readonly cQueue: Int16Array | Int32Array
+  private readonly cRing: Int16Array | Int32Array
+  private readonly cDesc: Int32Array
+  private readonly cLen: Int32Array | Uint32Array | Float64Array
+  private readonly cVlan: Int16Array | Int32Array
+  private readonly cTarget: Int16Array | Int32Array
+  private readonly cReason: Int16Array | Int32Array
+  private readonly cDetail: Int16Array | Int32Array
+  private readonly cCpu: Uint32Array | Int32Array | Float64Array
+  private readonly cSide: Int16Array | Int32Array
+  private readonly cAux: Float64Array
 
   constructor(sink: EventSinkLike | null, dropEventCode: number) {
     this.sink = sink
     this.dropEv = dropEventCode
+    const c = (sink?.cols ?? EMPTY) as EventColumns
+    this.cT = c.t_ns
+    this.cEv = c.event
+    this.cComp = c.component
+    this.cPkt = c.packet_id
+    this.cRep = c.replica
+    this.cHost = c.host
+    this.cVm = c.vm
+    this.cMode = c.mode
+    this.cPlugin = c.plugin
+    this.cQueue = c.queue
+    this.cRing = c.ring
+    this.cDesc = c.desc
+    this.cLen = c.len
+    this.cVlan = c.vlan
+    this.cTarget = c.target
+    this.cReason = c.reason
+    this.cDetail = c.detail
+    this.cCpu = c.cpu_ns
+    this.cSide = c.side
+    this.cAux = c.aux
   }
 
   emit(
@@ -60,26 +102,27 @@ export class Tracer {
     const s = this.sink
     if (s === null) return
     const r = s.row()
-    const c = s.cols as EventColumns
-    c.t_ns[r] = t
-    c.event[r] = ev
-    c.component[r] = comp
-    c.packet_id[r] = pkt
-    c.replica[r] = rep
-    c.host[r] = host
-    c.vm[r] = vm
-    c.mode[r] = mode
-    c.plugin[r] = plugin
-    c.queue[r] = queue
-    c.ring[r] = ring
-    c.desc[r] = desc
-    c.len[r] = len
-    c.vlan[r] = vlan
-    c.target[r] = target
-    c.reason[r] = reason
-    c.detail[r] = detail
-    c.cpu_ns[r] = cpu
-    c.side[r] = side
-    c.aux[r] = aux
+    this.cT[r] = t
+    this.cEv[r] = ev
+    this.cComp[r] = comp
+    this.cPkt[r] = pkt
+    this.cRep[r] = rep
+    this.cHost[r] = host
+    this.cVm[r] = vm
+    this.cMode[r] = mode
+    this.cPlugin[r] = plugin
+    this.cQueue[r] = queue
+    this.cRing[r] = ring
+    this.cDesc[r] = desc
+    this.cLen[r] = len
+    this.cVlan[r] = vlan
+    this.cTarget[r] = target
+    this.cReason[r] = reason
+    this.cDetail[r] = detail
+    this.cCpu[r] = cpu
+    this.cSide[r] = side
+    this.cAux[r] = aux
   }
 }
+
+const EMPTY = {} as EventColumns

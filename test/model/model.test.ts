@@ -175,7 +175,7 @@ function badPlugin(name: string, over: Partial<PluginDefinition['manifest']>, cr
 for (const [name, over, reason] of [
   ['blob', {licence: 'Proprietary'}, 'licence'],
   ['future', {shellApi: '2.0'}, 'shell_api'],
-  ['othernic', {nics: ['acme-x700']}, 'nic_unsupported'],
+  ['othernic', {nics: ['acme-x700'] as string[]}, 'nic_unsupported'],
 ] as const) {
   plugins(`a plugin rejected for ${reason} leaves the VM emulated, and traffic still flows`, () => {
     const tw = new TestWorld({vms: [{name: 'vm1', plugin: `${name}@1.0.0`}, {name: 'vm2'}], plugins: [badPlugin(name, over)]})
