@@ -327,7 +327,12 @@ export class Hypervisor {
     if (kind === DST_UNICAST) {
       const dst = host.emuByMac.get(pool.dst[s])
       if (dst !== undefined && dst !== srcVm && this.member(w.vms[dst], vlan)) out[n++] = dst
-      else if (srcVm >= 0) out[n++] = -1
+      else {
+        // Unknown unicast: promiscuous ports of the VLAN get a copy (as on the eswitch), the rest goes out the PF.
+        for (const vmIdx of host.emuByMac.values())
+          if (vmIdx !== srcVm && w.vms[vmIdx].promiscuous && this.member(w.vms[vmIdx], vlan)) out[n++] = vmIdx
+        if (srcVm >= 0) out[n++] = -1
+      }
     } else {
       for (const vmIdx of host.emuByMac.values()) {
         if (vmIdx === srcVm) continue

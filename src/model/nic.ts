@@ -7,6 +7,7 @@
 import {COMP, EV, REASON, RING, SIDE} from '../trace/schema.js'
 import type {Datapath} from './datapath.js'
 import {ESW_REASON, PF, UPLINK} from './eswitch.js'
+import {DST_BROADCAST, DST_UNICAST} from './frames.js'
 import {K_ESWITCH, K_VSWITCH, PRIO_DATA, type Vm, type World} from './world.js'
 
 /** eswitch drop reasons → trace reasons */
@@ -19,6 +20,8 @@ ESW_TO_REASON[ESW_REASON.rx_disabled] = REASON.rx_disabled
 
 export class Nic {
   private readonly w: World
+  private faultUnicast = 0
+  private faultBroadcast = 0
 
   constructor(w: World) {
     this.w = w
@@ -118,6 +121,43 @@ export class Nic {
     vm.shell.requestIrq(dp, wb, p.vf_itr_rx_us * 1000)
   }
 
+  /**
+   * Test-only fault injection (params fault_*): rewrite the destination set the eswitch computed, so the
+   * analysis library's oracle has something to catch. Returns the new destination count.
+   */
+  private injectFault(vfOwner: Int32Array, srcPort: number, kind: number, n: number, vlan: number): number {
+    const w = this.w
+    const out = w.outPorts
+    const p = w.p
+    // another allocated VF than `port` and the source
+    const other = (port: number): number => {
+      for (let k = 1; k <= vfOwner.length; k++) {
+        const vf = (port - 2 + k) % vfOwner.length
+        if (vfOwner[vf] >= 0 && vf + 2 !== port && vf + 2 !== srcPort) return vf + 2
+      }
+      return -1
+    }
+    if (p.fault_misdeliver_every > 0 && kind === DST_UNICAST && n === 1 && out[0] >= 2) {
+      if (++this.faultUnicast % p.fault_misdeliver_every === 0) {
+        const alt = other(out[0])
+        if (alt >= 0) out[0] = alt
+      }
+    }
+    if (p.fault_vlan_leak_every > 0 && kind === DST_BROADCAST && vlan >= 0) {
+      if (++this.faultBroadcast % p.fault_vlan_leak_every === 0) {
+        for (let vf = 0; vf < vfOwner.length; vf++) {
+          const vm = vfOwner[vf] >= 0 ? w.vms[vfOwner[vf]] : null
+          if (!vm || vf + 2 === srcPort || vm.pvid === vlan || vm.vlans.has(vlan)) continue
+          out[n] = vf + 2
+          w.outVlan[n] = vm.pvid >= 0 ? -1 : vlan
+          n++
+          break
+        }
+      }
+    }
+    return n
+  }
+
   /** The vSwitch hands a frame to the PF's TX queue: DMA read, then the eswitch. */
   pfTx(t: number, s: number, host: number): void {
     const w = this.w
@@ -132,7 +172,7 @@ export class Nic {
     const out = w.outPorts
     const outVlan = w.outVlan
     const inVlan = pool.vlan[s]
-    const n = host.eswitch.forward(srcPort, pool.dst[s], pool.src[s], inVlan, out, outVlan)
+    let n = host.eswitch.forward(srcPort, pool.dst[s], pool.src[s], inVlan, out, outVlan)
     const srcVm = srcPort >= 2 ? host.vfOwner[srcPort - 2] : -1
     w.tr.emit(t, EV.eswitch_lookup, COMP.eswitch, pool.pkt[s], pool.rep[s], hostIdx, srcVm, -1, -1, -1, -1, -1, pool.len[s], inVlan,
       -1, -1, -1, w.p.eswitch_ns, SIDE.nic, n)
@@ -140,6 +180,8 @@ export class Nic {
       w.drop(t, COMP.eswitch, s, hostIdx, srcVm, ESW_TO_REASON[host.eswitch.dropReason] ?? REASON.no_destination)
       return
     }
+    const p = w.p
+    if (p.fault_misdeliver_every > 0 || p.fault_vlan_leak_every > 0) n = this.injectFault(host.vfOwner, srcPort, pool.kind[s], n, inVlan)
     const parentRep = pool.rep[s]
     for (let i = 0; i < n; i++) {
       const c = i === n - 1 ? s : pool.replicate(s)

@@ -82,6 +82,13 @@ export const DEFAULT_PARAMS = {
   quiesce_us: 50,
   /** Plugin injection + shell init of the plugin, µs (assumed). */
   plugin_inject_us: 200,
+
+  // --- test-only fault injection (0 = off): deliberately broken eswitch rules that the analysis
+  // library's switching oracle must catch. Never set them in a real scenario.
+  /** Every Nth eswitch frame bound to a VF goes to another VM's VF instead. */
+  fault_misdeliver_every: 0,
+  /** Every Nth broadcast also reaches a VF outside the frame's VLAN. */
+  fault_vlan_leak_every: 0,
 } as const
 
 export type ParamName = keyof typeof DEFAULT_PARAMS

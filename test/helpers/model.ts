@@ -12,24 +12,19 @@ import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../../src/model/frames.
 const COLS = ['t_ns', 'event', 'component', 'packet_id', 'replica', 'host', 'vm', 'mode', 'plugin', 'queue', 'ring', 'desc', 'len', 'vlan',
   'target', 'reason', 'detail', 'cpu_ns', 'side', 'aux'] as const
 
+/** Fixed-capacity in-memory sink: the Tracer caches the column arrays, so they must never be replaced. */
 export class MemSink {
   cols: Record<string, Float64Array> = {}
   n = 0
-  private cap = 1024
+  private readonly cap: number
 
-  constructor() {
-    for (const c of COLS) this.cols[c] = new Float64Array(this.cap)
+  constructor(cap = 1 << 18) {
+    this.cap = cap
+    for (const c of COLS) this.cols[c] = new Float64Array(cap)
   }
 
   row(): number {
-    if (this.n === this.cap) {
-      this.cap *= 2
-      for (const c of COLS) {
-        const a = new Float64Array(this.cap)
-        a.set(this.cols[c])
-        this.cols[c] = a
-      }
-    }
+    if (this.n === this.cap) throw new Error(`MemSink: more than ${this.cap} events; pass a larger capacity`)
     return this.n++
   }
 }

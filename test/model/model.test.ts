@@ -290,6 +290,21 @@ modes('control path: a trapped MAC change is applied after the mailbox latency; 
   assert.is(evs.find((e) => e.event === 'drop')?.reason, 'anti_spoof_mac')
 })
 
+golden('test-only fault injection: every Nth VF-bound unicast is misdelivered, every Nth broadcast leaks a VLAN', () => {
+  const tw = new TestWorld({
+    vms: [{name: 'vm1', vlan: 10}, {name: 'vm2', vlan: 10}, {name: 'vm3', vlan: 20}],
+    params: {fault_misdeliver_every: 4, fault_vlan_leak_every: 2},
+  })
+  for (let i = 0; i < 8; i++) tw.frame(1_000 + i * 100_000, EXT(1), mac(1), 100, 10)
+  for (let i = 0; i < 4; i++) tw.frame(2_000 + i * 100_000, EXT(2), BCAST, 100, 10)
+  const evs = tw.run()
+  const to = (vm: string, dst: number) =>
+    evs.filter((e) => e.event === 'shell_rx_deliver' && e.vm === vm && e.pkt !== null && e.pkt < 8 === (dst === 1)).length
+  assert.is(to('vm1', 1), 6) // 8 unicasts to vm1, the 4th and 8th went elsewhere
+  assert.is(to('vm2', 1) + to('vm3', 1), 2)
+  assert.is(to('vm3', 0), 2) // 4 broadcasts on VLAN 10: the 2nd and 4th leaked to vm3 on VLAN 20
+})
+
 golden.run()
 rings.run()
 plugins.run()
