@@ -152,7 +152,9 @@ async function replayWith(
   const warnings: string[] = []
   // Read the first frame before creating anything: an empty or non-Ethernet capture fails early.
   let frame = reader.next()
-  if (frame && frame.linktype !== LINKTYPE_ETHERNET)
+  // Frames of non-Ethernet interfaces in a mixed pcapng are dropped (not_ethernet); a capture with no
+  // Ethernet interface at all cannot be replayed.
+  if (frame && !reader.interfaces.some((i) => i.linktype === LINKTYPE_ETHERNET))
     throw new UserError(`${opts.capture}: not an Ethernet capture (linktype ${frame.linktype}): replay models Ethernet only`, {
       hint: 'inspect still works on it',
     })
@@ -167,7 +169,8 @@ async function replayWith(
     // Every plugin the run may use is known up front (fixed dictionary, deterministic codes).
     const pluginNames = catalog.ids()
     const dicts = {host: hostNames, vm: vmNames, plugin: pluginNames, target: [...vmNames, 'pf', 'uplink', 'external']}
-    const meta = {'npa_trace.run_id': runId, 'npa_trace.tool_version': TOOL_VERSION}
+    // No run id or time in the Arrow metadata: the same inputs must give byte-identical files.
+    const meta = {'npa_trace.tool_version': TOOL_VERSION}
     const events = opts.noEvents
       ? null
       : new TableWriter(run.path('events'), EVENT_COLUMNS, {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true})
