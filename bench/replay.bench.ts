@@ -1,0 +1,64 @@
+/**
+ * Replay benchmark: `npm run bench:replay` (node --import tsx bench/replay.bench.ts).
+ *
+ * Generates once into bench/out/ (gitignored) a capture with `capture synth` defaults that match the
+ * issue: mixed sizes (imix), VLANs on half the VMs, 8 VMs, half the frames VM-to-VM, 200k pps; derives
+ * its scenario once (timed separately), then replays it with full tracing in a fresh child process per
+ * run and prints frames/s, events/s, events per frame and the child's peak RSS. `--no-events` replays the
+ * model alone (frames and config are still written).
+ *
+ * Options: --frames N (default 1000000; 5000000 to check that RSS stays flat), --runs N (default 1),
+ * --no-events, --regen.
+ */
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import {synthesize} from '../src/capture/synth.js'
+import {deriveScenario} from '../src/scenario/derive.js'
+import {scenarioToYaml} from '../src/scenario/format.js'
+
+const outDir = fileURLToPath(new URL('out/', import.meta.url))
+const argv = process.argv.slice(2)
+const num = (name: string, d: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : d)
+
+if (argv[0] === '--child') {
+  const {replay} = await import('../src/replay/replay.js')
+  const [, capture, scenarioPath, out, noEvents] = argv
+  const t0 = performance.now()
+  const s = await replay({capture, scenarioPath, out, noEvents: noEvents === '1'})
+  const wall = (performance.now() - t0) / 1000
+  process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024}))
+  process.exit(0)
+}
+
+const frames = num('--frames', 1_000_000)
+const runs = num('--runs', 1)
+const noEvents = argv.includes('--no-events')
+mkdirSync(outDir, {recursive: true})
+const cap = `${outDir}replay-${frames}.pcap`
+if (!existsSync(cap) || argv.includes('--regen')) {
+  const t = performance.now()
+  synthesize({frames, seed: 1, vms: 8, vmToVmShare: 0.5, vlanShare: 0.5, pps: 200_000}, cap)
+  console.log(`generated ${cap} in ${((performance.now() - t) / 1000).toFixed(2)} s`)
+}
+const t = performance.now()
+const scen = deriveScenario(cap)
+const deriveS = (performance.now() - t) / 1000
+const scenPath = `${outDir}replay-${frames}.yaml`
+writeFileSync(scenPath, scenarioToYaml(scen))
+console.log(`derive scenario: ${deriveS.toFixed(2)} s (${((frames / deriveS) / 1e6).toFixed(2)} M frames/s), ${scen.vms.length} VMs`)
+
+for (let r = 0; r < runs; r++) {
+  const out = `${outDir}run-bench-${process.pid}-${r}`
+  const res = JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', cap, scenPath, out, noEvents ? '1' : '0'], {
+      encoding: 'utf8', maxBuffer: 1 << 20,
+    }),
+  ) as {frames: number; events: number; wall: number; rssMB: number}
+  rmSync(out, {recursive: true, force: true})
+  console.log(
+    `replay ${res.frames} frames${noEvents ? ' (no events written)' : ''}: ${res.wall.toFixed(2)} s, ` +
+      `${Math.round(res.frames / res.wall / 1000)}k frames/s, ${(res.events / res.wall / 1e6).toFixed(2)}M events/s, ` +
+      `${(res.events / res.frames).toFixed(1)} events/frame, peak RSS ${Math.round(res.rssMB)} MB`,
+  )
+}
