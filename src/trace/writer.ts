@@ -2,10 +2,11 @@
  * Columnar Arrow IPC *file* writer driven by a ColumnSpec[] from schema.ts.
  *
  * The producer fills preallocated typed arrays row by row (`w.cols.t_ns[r] = ...` with `r = w.row()`);
- * every `batchRows` rows the arrays become one RecordBatch (makeData over the same memory, no copy
- * except i64 and validity) and are streamed to disk through a synchronous fd sink, so memory stays
- * flat and the arrays are reused (reference/arrow-duckdb.md §1: 9.5M rows/s, 80 MB RSS for 10M rows,
- * versus 0.44M rows/s with Builders). The arrays are allocated once: a producer may keep references.
+ * every `batchRows` rows the arrays become one RecordBatch (makeData over the same memory; only i64
+ * words, bool bits and validity bitmaps are computed) and are streamed to disk through a synchronous
+ * fd sink, so memory stays flat and the arrays are reused (reference/arrow-duckdb.md §1: 9.5M rows/s
+ * and 80 MB RSS for 10M rows, versus 0.44M rows/s with Builders). The arrays are allocated once: a
+ * producer may keep references to them.
  *
  * Column storage (what the producer writes):
  *   i64   Float64Array holding exact integers (|v| < 2^53); nullable: -1 = null
@@ -290,6 +291,7 @@ export class TableWriter {
     if (this.files.length === 0) this.openFile() // an empty table is still a file with its schema
     this.closeFile()
     this.closed = true
+    this.limit = 0 // row() now reaches flush(), which refuses: no row is handed out after close
     return {rows: this.doneRows, files: [...this.files], bytes: this.doneBytes}
   }
 
@@ -299,6 +301,8 @@ export class TableWriter {
     this.sink = null
     this.writer = null
     this.closed = true
+    this.n = 0
+    this.limit = 0
   }
 
   private column(name: string): Col {
@@ -325,7 +329,7 @@ export class TableWriter {
   }
 
   private flush(): void {
-    if (this.closed) throw new Error('TableWriter: closed')
+    if (this.closed) throw new Error('TableWriter: row() or flush after close()')
     const n = this.n
     if (n === 0) return
     if (!this.writer) this.openFile()
