@@ -3,24 +3,24 @@ import {EVENT_NAMES, REASONS} from '../trace/schema.js'
 /** The column arrays of the events table, as the trace writer exposes them (see src/trace/writer.ts). */
 export interface EventColumns {
   t_ns: Float64Array
-  event: Int16Array | Int32Array
-  component: Int16Array | Int32Array
-  packet_id: Float64Array
+  event: Int8Array | Int16Array | Int32Array
+  component: Int8Array | Int16Array | Int32Array
+  packet_id: Float64Array | Uint32Array
   replica: Int32Array | Uint16Array | Int16Array
-  host: Int16Array | Int32Array
-  vm: Int16Array | Int32Array
-  mode: Int16Array | Int32Array
-  plugin: Int16Array | Int32Array
-  queue: Int16Array | Int32Array
-  ring: Int16Array | Int32Array
+  host: Int8Array | Int16Array | Int32Array
+  vm: Int8Array | Int16Array | Int32Array
+  mode: Int8Array | Int16Array | Int32Array
+  plugin: Int8Array | Int16Array | Int32Array
+  queue: Int8Array | Int16Array | Int32Array
+  ring: Int8Array | Int16Array | Int32Array
   desc: Int32Array
   len: Int32Array | Uint32Array | Float64Array
-  vlan: Int16Array | Int32Array
-  target: Int16Array | Int32Array
-  reason: Int16Array | Int32Array
-  detail: Int16Array | Int32Array
+  vlan: Int8Array | Int16Array | Int32Array
+  target: Int8Array | Int16Array | Int32Array
+  reason: Int8Array | Int16Array | Int32Array
+  detail: Int8Array | Int16Array | Int32Array
   cpu_ns: Uint32Array | Int32Array | Float64Array
-  side: Int16Array | Int32Array
+  side: Int8Array | Int16Array | Int32Array
   aux: Float64Array
 }
 
@@ -44,24 +44,24 @@ export class Tracer {
   private readonly dropEv: number
   // The sink's column arrays, cached: the writer reuses them for every batch (hot path: one store each).
   private readonly cT: Float64Array
-  private readonly cEv: Int16Array | Int32Array
-  private readonly cComp: Int16Array | Int32Array
-  private readonly cPkt: Float64Array
+  private readonly cEv: Int8Array | Int16Array | Int32Array
+  private readonly cComp: Int8Array | Int16Array | Int32Array
+  private readonly cPkt: Float64Array | Uint32Array
   private readonly cRep: Int32Array | Uint16Array | Int16Array
-  private readonly cHost: Int16Array | Int32Array
-  private readonly cVm: Int16Array | Int32Array
-  private readonly cMode: Int16Array | Int32Array
-  private readonly cPlugin: Int16Array | Int32Array
-  private readonly cQueue: Int16Array | Int32Array
-  private readonly cRing: Int16Array | Int32Array
+  private readonly cHost: Int8Array | Int16Array | Int32Array
+  private readonly cVm: Int8Array | Int16Array | Int32Array
+  private readonly cMode: Int8Array | Int16Array | Int32Array
+  private readonly cPlugin: Int8Array | Int16Array | Int32Array
+  private readonly cQueue: Int8Array | Int16Array | Int32Array
+  private readonly cRing: Int8Array | Int16Array | Int32Array
   private readonly cDesc: Int32Array
   private readonly cLen: Int32Array | Uint32Array | Float64Array
-  private readonly cVlan: Int16Array | Int32Array
-  private readonly cTarget: Int16Array | Int32Array
-  private readonly cReason: Int16Array | Int32Array
-  private readonly cDetail: Int16Array | Int32Array
+  private readonly cVlan: Int8Array | Int16Array | Int32Array
+  private readonly cTarget: Int8Array | Int16Array | Int32Array
+  private readonly cReason: Int8Array | Int16Array | Int32Array
+  private readonly cDetail: Int8Array | Int16Array | Int32Array
   private readonly cCpu: Uint32Array | Int32Array | Float64Array
-  private readonly cSide: Int16Array | Int32Array
+  private readonly cSide: Int8Array | Int16Array | Int32Array
   private readonly cAux: Float64Array
 
   constructor(sink: EventSinkLike | null, dropEventCode: number) {

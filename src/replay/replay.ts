@@ -17,6 +17,7 @@ import type {Pacing, Scenario} from '../scenario/types.js'
 import {PRIO_DATA, K_ARRIVAL, World, type Vm} from '../model/world.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
+import {ThreadedEventSink} from '../trace/threaded-sink.js'
 import {createRunDir, createRunDirAt, newRunId, DEFAULT_RUNS_ROOT} from '../trace/rundir.js'
 import {NIC_MODELS} from '../model/nics.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../model/frames.js'
@@ -163,6 +164,8 @@ async function replayWith(
   hash.catch(() => {}) // awaited below; an early failure must not become an unhandled rejection
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
+  const writers: TableWriter[] = []
+  const sinks: ThreadedEventSink[] = []
   try {
     const vmNames = scenario.vms.map((v) => v.name)
     const hostNames = scenario.hosts.map((h) => h.name)
@@ -171,11 +174,16 @@ async function replayWith(
     const dicts = {host: hostNames, vm: vmNames, plugin: pluginNames, target: [...vmNames, 'pf', 'uplink', 'external']}
     // No run id or time in the Arrow metadata: the same inputs must give byte-identical files.
     const meta = {'npa_trace.tool_version': TOOL_VERSION}
-    const events = opts.noEvents
-      ? null
-      : new TableWriter(run.path('events'), EVENT_COLUMNS, {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true})
+    // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
+    // an empty events file is still written so the run is a complete run.
+    const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
+    const events = opts.noEvents ? null : await ThreadedEventSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
+    const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
+    if (events) sinks.push(events)
     const frames = new TableWriter(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta})
+    writers.push(frames, config)
+    if (emptyEvents) writers.push(emptyEvents)
 
     // config.arrow: one row per VM configuration interval; rows are closed when the next one opens.
     const openRow: ({from: number; row: Record<string, number | string | boolean | null>} | null)[] = scenario.vms.map(() => null)
@@ -333,7 +341,7 @@ async function replayWith(
     for (const w of reader.warnings) warnings.push(`capture byte ${w.offset}: ${w.message}`)
 
     for (const row of closed) config.append(row)
-    const evRes = events?.close() ?? {rows: 0, files: []}
+    const evRes = events ? await events.close() : emptyEvents!.close()
     frames.close()
     config.close()
 
@@ -360,6 +368,8 @@ async function replayWith(
     run.commit(runJson)
     return summary
   } catch (err) {
+    for (const w of writers) w.destroy()
+    for (const w of sinks) await w.destroy()
     run.abort()
     throw err
   }

@@ -7,7 +7,7 @@
  * schema metadata of every file (`npa_trace.schema_version`).
  */
 
-export const SCHEMA_VERSION = '1'
+export const SCHEMA_VERSION = '2'
 
 // ---------------------------------------------------------------------------------------------
 // Fixed dictionaries (codes are array indices; -1 in a nullable column means null)
@@ -143,8 +143,9 @@ export const CTRL = codes(CTRL_OPS)
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Column types the writer knows. `dict:<name>` is a Dictionary<Int16, Utf8> column whose values are
- * either a fixed list above or a per-run list (host, vm, plugin, target: from the resolved scenario).
+ * Column types the writer knows. `dict:<name>` is a Dictionary<Int8|Int16|Int32, Utf8> column whose values are
+ * either a fixed list above or a per-run list (host, vm, plugin, target: from the resolved scenario);
+ * the writer picks Int8, Int16 or Int32 indices by the dictionary's size.
  * Nullable integer columns use -1 as the null sentinel in the model's arrays.
  */
 export type ColumnType = 'i64' | 'u32' | 'i32' | 'u16' | 'i16' | 'u8' | 'bool' | 'utf8' | `dict:${string}`
@@ -176,7 +177,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
   {name: 't_ns', type: 'i64', nullable: false, description: 'Simulated time in ns since the first frame of the capture'},
   {name: 'event', type: 'dict:event', nullable: false, description: 'Event name (see the event list)'},
   {name: 'component', type: 'dict:component', nullable: false, description: 'Component that emitted the event'},
-  {name: 'packet_id', type: 'i64', nullable: true, description: 'Input frame (frames.packet_id); null for control events'},
+  {name: 'packet_id', type: 'u32', nullable: true, description: 'Input frame (frames.packet_id); null for control events'},
   {name: 'replica', type: 'u16', nullable: true, description: 'Copy of the frame after replication: 0 before the first switch decision, then 1..n per destination'},
   {name: 'host', type: 'dict:host', nullable: true, description: 'Host where the event happened'},
   {name: 'vm', type: 'dict:vm', nullable: true, description: 'VM the event belongs to (sender for TX stages, receiver for RX stages)'},
@@ -187,7 +188,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
   {name: 'desc', type: 'i32', nullable: true, description: 'Descriptor index in the ring'},
   {name: 'len', type: 'u32', nullable: true, description: 'Frame length in bytes on this hop (after VLAN insert/strip)'},
   {name: 'vlan', type: 'i16', nullable: true, description: 'VLAN id the frame carries on this hop; null when untagged'},
-  {name: 'target', type: 'dict:target', nullable: true, description: 'Where a forward/deliver event sends the replica: a VM, "pf", "uplink:<host>", "ext:<mac>" groups as "external"'},
+  {name: 'target', type: 'dict:target', nullable: true, description: 'Where a forward/deliver event sends the replica: a VM name, "pf" (the vSwitch side), "uplink" (the host\'s wire) or "external" (outside the modelled hosts)'},
   {name: 'reason', type: 'dict:reason', nullable: true, description: 'Why a frame was dropped or an operation refused'},
   {name: 'detail', type: 'dict:detail', nullable: true, description: 'Control operation of ctrl_* events'},
   {name: 'cpu_ns', type: 'u32', nullable: false, description: 'CPU time this event cost, in ns (0 for pure hardware or bookkeeping events)'},

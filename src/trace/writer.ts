@@ -31,6 +31,7 @@ import {
   Dictionary,
   Field,
   Int16,
+  Int8,
   Int32,
   Int64,
   RecordBatch,
@@ -50,7 +51,7 @@ import {UserError} from '../errors.js'
 import {FIXED_DICTIONARIES, SCHEMA_VERSION} from './schema.js'
 import type {ColumnSpec} from './schema.js'
 
-export type ColumnArray = Float64Array | Int32Array | Int16Array | Uint32Array | Uint16Array | Uint8Array
+export type ColumnArray = Float64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array
 
 export interface TableWriterOptions {
   /** Per-run dictionaries (host, vm, plugin, target) by name; fixed ones come from schema.FIXED_DICTIONARIES. */
@@ -86,6 +87,7 @@ const enum K {
   U16,
   U8,
   Bool,
+  Dict8,
   Dict16,
   Dict32,
   Utf8,
@@ -235,6 +237,17 @@ export class TableWriter {
     return this.n++
   }
 
+  /**
+   * Rows 0..n-1 of `cols` were filled in bulk by the caller (the threaded event sink copies whole
+   * batches in): write them as one record batch. No row may be in progress; n ≤ batchRows.
+   */
+  writeBatch(n: number): void {
+    if (this.n !== 0) throw new Error('TableWriter.writeBatch: a batch is already being filled through row()')
+    if (n > this.limit) throw new Error(`TableWriter.writeBatch: ${n} rows exceed the batch limit ${this.limit}`)
+    this.n = n
+    this.flush()
+  }
+
   /** Code of `value` in a dictionary column (for producers that resolve names once, up front). */
   code(column: string, value: string): number {
     const col = this.column(column)
@@ -354,6 +367,24 @@ export class TableWriter {
   }
 }
 
+/**
+ * Typed arrays of `rows` rows for each numeric column, as a TableWriter would allocate them (same
+ * types, same null sentinels), optionally over SharedArrayBuffers (for a producer on another thread).
+ */
+export function allocColumnArrays(
+  columns: readonly ColumnSpec[], dictionaries: Partial<Record<string, readonly string[]>>, rows: number, shared = false,
+): Record<string, ColumnArray> {
+  const out: Record<string, ColumnArray> = {}
+  columns.forEach((spec, i) => {
+    const col = makeColumn(spec, i, 1, dictionaries)
+    if (!col.arr) return
+    const Ctor = col.arr.constructor as new (b: ArrayBufferLike) => ColumnArray
+    const bytes = rows * col.arr.BYTES_PER_ELEMENT
+    out[spec.name] = new Ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
+  })
+  return out
+}
+
 function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partial<Record<string, readonly string[]>>): Col {
   const col: Col = {
     spec,
@@ -394,12 +425,13 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
       if (index.has(v)) throw new Error(`TableWriter: dictionary "${name}" lists "${v}" twice`)
       index.set(v, i)
     })
-    const wide = values.length > 32767
+    // Narrowest index type that holds the dictionary: most dictionaries fit Int8, which keeps a row small.
+    const width = values.length <= 127 ? 8 : values.length <= 32767 ? 16 : 32
     if (values.length > 2147483647) throw new Error(`TableWriter: dictionary "${name}" is too large`)
-    const type = new Dictionary(new Utf8(), wide ? new Int32() : new Int16(), id, false)
+    const type = new Dictionary(new Utf8(), width === 8 ? new Int8() : width === 16 ? new Int16() : new Int32(), id, false)
     Object.assign(col, {
-      kind: wide ? K.Dict32 : K.Dict16,
-      arr: wide ? new Int32Array(rows) : new Int16Array(rows),
+      kind: width === 8 ? K.Dict8 : width === 16 ? K.Dict16 : K.Dict32,
+      arr: width === 8 ? new Int8Array(rows) : width === 16 ? new Int16Array(rows) : new Int32Array(rows),
       type,
       dictValues: values,
       dictIndex: index,
@@ -450,6 +482,19 @@ function buildValidity(col: Col, n: number): number {
     case K.I32:
     case K.Dict32: {
       const a = col.arr as Int32Array
+      for (let i = 0; i < n; i += 8) {
+        const end = i + 8 < n ? i + 8 : n
+        let bits = 0
+        for (let j = i; j < end; j++) {
+          if (a[j] !== nv) bits |= 1 << (j - i)
+          else (a[j] = 0), nulls++
+        }
+        bm[i >> 3] = bits
+      }
+      break
+    }
+    case K.Dict8: {
+      const a = col.arr as Int8Array
       for (let i = 0; i < n; i += 8) {
         const end = i + 8 < n ? i + 8 : n
         let bits = 0
@@ -608,9 +653,10 @@ function buildData(col: Col, n: number): Data {
       for (const b of encoded) bytes.set(b, off), (off += b.byteLength)
       return makeData({type: type as Utf8, length: n, nullCount, nullBitmap, valueOffsets: offsets, data: bytes})
     }
+    case K.Dict8:
     case K.Dict16:
     case K.Dict32:
-      return makeData({type: type as Dictionary, length: n, nullCount, nullBitmap, data: col.arr as Int16Array | Int32Array, dictionary: col.dictVector!})
+      return makeData({type: type as Dictionary, length: n, nullCount, nullBitmap, data: col.arr as Int8Array | Int16Array | Int32Array, dictionary: col.dictVector!})
     default:
       return makeData({type: type as Int32, length: n, nullCount, nullBitmap, data: col.arr as Int32Array})
   }

@@ -60,7 +60,7 @@ w('round trip: values, nulls, dictionaries, metadata, several batches', () => {
   assert.is(t.schema.metadata.get('npa_trace.run_id'), 'r1')
   assert.equal(t.schema.fields.map((f) => f.name), EVENT_COLUMNS.map((c) => c.name))
   assert.equal(t.schema.fields.map((f) => f.nullable), EVENT_COLUMNS.map((c) => c.nullable))
-  assert.is(String(t.schema.fields[1].type), 'Dictionary<Int16, Utf8>')
+  assert.is(String(t.schema.fields[1].type), 'Dictionary<Int8, Utf8>')
   assert.is(String(t.schema.fields[0].type), 'Int64')
 
   const i50 = Array.from({length: 50}, (_, i) => i)

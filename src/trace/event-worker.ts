@@ -1,0 +1,40 @@
+/** Worker side of ThreadedEventSink: encodes the batches it is handed and writes them with a TableWriter. */
+import {parentPort, workerData} from 'node:worker_threads'
+import type {WorkerInit} from './threaded-sink.js'
+import {TableWriter} from './writer.js'
+
+const init = workerData as WorkerInit
+const SLOTS = init.slots.length
+let writer: TableWriter | null = null
+
+function fail(err: unknown): void {
+  Atomics.store(init.state, SLOTS, 1)
+  for (let i = 0; i < SLOTS; i++) Atomics.notify(init.state, i)
+  parentPort!.postMessage({error: err instanceof Error ? err.message : String(err)})
+}
+
+try {
+  writer = new TableWriter(init.target, init.columns, init.options)
+  parentPort!.postMessage({ready: true})
+} catch (err) {
+  fail(err)
+}
+
+parentPort!.on('message', (m: {slot?: number; n?: number; close?: boolean}) => {
+  if (!writer || Atomics.load(init.state, SLOTS) !== 0) return
+  try {
+    if (m.close) {
+      parentPort!.postMessage({result: writer.close()})
+      return
+    }
+    const k = m.slot!
+    const n = m.n!
+    const slot = init.slots[k]
+    for (const [name, arr] of Object.entries(slot)) writer.cols[name].set(n === arr.length ? arr : (arr.subarray(0, n) as never))
+    writer.writeBatch(n)
+    Atomics.store(init.state, k, 0)
+    Atomics.notify(init.state, k)
+  } catch (err) {
+    fail(err)
+  }
+})
