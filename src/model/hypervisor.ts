@@ -60,7 +60,13 @@ export class Hypervisor {
     else if (mode === 'emulated' && vm.mode === MODE.passthrough) this.beginEmulated(vm, t)
   }
 
-  private beginPassthrough(vm: Vm, t: number, boot: boolean): void {
+  /**
+   * Emulated → passthrough: allocate a VF, inject the plugin, let the shell verify it, cut over after the
+   * injection latency. `opts.delayNs` replaces that latency (bonding hot-add, uniform switch);
+   * `opts.verify: false` skips the shell's checks (a guest's own driver under bonding). Returns false
+   * when the switch cannot start (no VF, no plugin for the NIC) or the plugin is rejected.
+   */
+  beginPassthrough(vm: Vm, t: number, boot: boolean, opts: {delayNs?: number; verify?: boolean} = {}): boolean {
     const w = this.w
     const host = w.hosts[vm.host]
     this.ctrlEvent(t, EV.mode_switch_begin, vm, MODE.passthrough, -1, -1, 0, -1)
@@ -68,7 +74,7 @@ export class Hypervisor {
     const ref = vm.pluginRef ?? host.nic.defaultPlugin
     if (vf < 0 || ref === null) {
       this.ctrlEvent(t, EV.mode_switch_end, vm, MODE.emulated, REASON.no_vf, -1, 0, 0)
-      return
+      return false
     }
     const def = w.catalog.get(ref)
     if (!def) throw new UserError(`${vm.name}: unknown plugin ${ref}`, {hint: `known: ${w.catalog.ids().join(', ')}`})
@@ -78,12 +84,12 @@ export class Hypervisor {
     const code = w.pluginCode(pluginId(def.manifest))
     // The hypervisor injects the plugin image into guest memory chosen by the shell (RFC).
     this.ctrlEvent(t, EV.plugin_inject, vm, MODE.passthrough, -1, code, 0, -1)
-    const loadAt = boot ? t : t + w.p.plugin_inject_us * 1000
+    const loadAt = boot ? t : t + (opts.delayNs ?? w.p.plugin_inject_us * 1000)
     // The shell verifies the plugin before calling its entry point.
-    const bad = verifyPlugin(def.manifest, host.nicName)
+    const bad = opts.verify === false ? null : verifyPlugin(def.manifest, host.nicName)
     if (bad) {
       this.reject(vm, loadAt, code, REASON[bad.reason])
-      return
+      return false
     }
     let dp: Datapath
     try {
@@ -94,7 +100,7 @@ export class Hypervisor {
       dp = new Datapath(DEV_VF, inst, code, vf, tx, rx)
     } catch {
       this.reject(vm, loadAt, code, REASON.plugin_threw)
-      return
+      return false
     }
     this.pendingPlugin[vm.idx] = def
     this.pendingDp[vm.idx] = dp
@@ -104,6 +110,7 @@ export class Hypervisor {
       vm.switching = false // the emulated path keeps running until the cut-over
       w.q.push(loadAt, PRIO_CTRL, K_MODE_STEP, vm.idx, STEP_PT_CUTOVER)
     }
+    return true
   }
 
   private reject(vm: Vm, t: number, pluginCode: number, reason: number): void {
@@ -142,9 +149,15 @@ export class Hypervisor {
     w.onConfig(vm, t)
     this.ctrlEvent(t, EV.mode_switch_end, vm, MODE.passthrough, -1, dp.pluginCode, 0, t - (this.switchStart[vm.idx] ?? t))
     vm.shell.resume(t)
+    w.mig.onModeChanged(vm, t)
   }
 
-  private beginEmulated(vm: Vm, t: number): void {
+  /**
+   * Passthrough → emulated (RFC). NPA: the VF stops receiving, the plugin is quiesced, TX drained, then
+   * the eswitch sends the VM's MAC to the PF. `opts.uniform`: a uniform data path switches by saving the
+   * ring indices — the VF keeps receiving during the (short) window and nothing is reclaimed.
+   */
+  beginEmulated(vm: Vm, t: number, opts: {uniform?: boolean} = {}): void {
     const w = this.w
     const host = w.hosts[vm.host]
     const dp = vm.dp
@@ -153,10 +166,10 @@ export class Hypervisor {
     vm.switching = true
     // PF control API: the VF stops receiving (frames for the VM are dropped, reason rx_disabled, until the
     // vSwitch takes over); its MAC stays programmed so the TX drain still passes anti-spoofing.
-    host.eswitch.setRxEnable(vfPort(vm.vf), false)
+    if (!opts.uniform) host.eswitch.setRxEnable(vfPort(vm.vf), false)
     // Quiesce: a batching plugin's pending descriptors are pushed out, then the plugin stops.
     vm.shell.quiesce(t)
-    let drainedAt = t + w.p.quiesce_us * 1000
+    let drainedAt = t + (opts.uniform ? w.p.uniform_switch_us : w.p.quiesce_us) * 1000
     for (let i = 0; i < dp.txCount; i++) {
       const wb = dp.txWb[(dp.txHead + i) % dp.txSize]
       if (wb < Infinity && wb > drainedAt) drainedAt = wb
@@ -173,6 +186,7 @@ export class Hypervisor {
     dp.active = false
     const port = vfPort(vm.vf)
     const esw = host.eswitch
+    esw.setRxEnable(port, false) // a freed VF receives nothing
     esw.setPortMac(port, null)
     this.attachEmulated(vm, host)
     esw.setPortVlan(port, null)
@@ -192,6 +206,51 @@ export class Hypervisor {
     w.onConfig(vm, t)
     this.ctrlEvent(t, EV.mode_switch_end, vm, MODE.emulated, -1, vm.emu.pluginCode, 0, t - (this.switchStart[vm.idx] ?? t))
     vm.shell.resume(t)
+    w.mig.onModeChanged(vm, t)
+  }
+
+  /**
+   * Bonding: the VF disappears under the guest (hot-unplug done). Frames in its rings are lost
+   * (link_down); the VM's MAC now reaches the vSwitch, where the standby vNIC sits.
+   */
+  removeVfAbrupt(vm: Vm, t: number): void {
+    const w = this.w
+    const host = w.hosts[vm.host]
+    const dp = vm.dp
+    if (vm.mode !== MODE.passthrough) return
+    vm.shell.dropAll(t, dp, REASON.link_down)
+    dp.active = false
+    const port = vfPort(vm.vf)
+    const esw = host.eswitch
+    esw.setRxEnable(port, false)
+    esw.setPortMac(port, null)
+    this.attachEmulated(vm, host)
+    esw.setPortVlan(port, null)
+    for (const v of vm.vlans) esw.removeVlan(port, v)
+    esw.setMulticast(port, [])
+    esw.setAllMulticast(port, false)
+    esw.setPromiscuous(port, false)
+    this.ctrlEvent(t, EV.vf_free, vm, MODE.emulated, -1, -1, 0, vm.vf)
+    host.vfOwner[vm.vf] = -1
+    vm.vf = -1
+    vm.vfDp = null
+    vm.dp = vm.emu
+    vm.emu.active = true
+    vm.mode = MODE.emulated
+    w.onConfig(vm, t)
+  }
+
+  /** Move an emulated VM's vSwitch port from its host to `to` (live migration resume). */
+  moveVm(vm: Vm, to: number, t: number): void {
+    const w = this.w
+    const from = w.hosts[vm.host]
+    this.detachEmulated(vm, from)
+    from.gone.add(vm.mac)
+    vm.host = to
+    const dest = w.hosts[to]
+    dest.gone.delete(vm.mac)
+    this.attachEmulated(vm, dest)
+    w.onConfig(vm, t)
   }
 
   modeStep(t: number, vmIdx: number, step: number): void {
@@ -209,12 +268,12 @@ export class Hypervisor {
   }
 
   /** The VM's MAC is served by the vSwitch: vSwitch port + PF pool entry in the eswitch. */
-  private attachEmulated(vm: Vm, host: Host): void {
+  attachEmulated(vm: Vm, host: Host): void {
     host.emuByMac.set(vm.mac, vm.idx)
     host.eswitch.addPfMac(vm.mac)
   }
 
-  private detachEmulated(vm: Vm, host: Host): void {
+  detachEmulated(vm: Vm, host: Host): void {
     if (host.emuByMac.get(vm.mac) === vm.idx) host.emuByMac.delete(vm.mac)
     host.eswitch.removePfMac(vm.mac)
   }
@@ -272,10 +331,12 @@ export class Hypervisor {
   }
 
   /** vmxnet3 RX: copy a frame replica into an emulated VM's RX ring and raise its (virtual) interrupt. */
-  private emuRx(vm: Vm, s: number, t: number): void {
+  emuRx(vm: Vm, s: number, t: number): void {
     const w = this.w
     const p = w.p
     const pool = w.pool
+    if (vm.linkDown) return w.drop(t, COMP.vswitch, s, vm.host, vm.idx, REASON.link_down)
+    if (vm.paused) return w.mig.buffer(vm, s, t)
     if (vm.switching || vm.dp.kind !== DEV_EMULATED) {
       w.drop(t, COMP.vmxnet3_emu, s, vm.host, vm.idx, REASON.mode_switch)
       return
@@ -327,6 +388,7 @@ export class Hypervisor {
     if (kind === DST_UNICAST) {
       const dst = host.emuByMac.get(pool.dst[s])
       if (dst !== undefined && dst !== srcVm && this.member(w.vms[dst], vlan)) out[n++] = dst
+      else if (srcVm < 0 && host.gone.has(pool.dst[s])) return w.mig.stale(s, hostIdx, t)
       else {
         // Unknown unicast: promiscuous ports of the VLAN get a copy (as on the eswitch), the rest goes out the PF.
         for (const vmIdx of host.emuByMac.values())
@@ -383,7 +445,10 @@ export class Hypervisor {
       this.switchMode(vm, t, op.mode)
       return
     }
-    const detail = CTRL[op.op]
+    if (op.op === 'migrate') return w.mig.start(vm, t, op.to, op.strategy)
+    if (op.op === 'suspend') return w.mig.pause(vm, t, -1)
+    if (op.op === 'resume') return w.mig.unpause(vm, t, -1)
+    const detail = CTRL[op.op as keyof typeof CTRL]
     const exit = w.vmexitNs + w.p.trap_kernel_handler_ns
     this.ctrlEvent(t, EV.ctrl_trap, vm, vm.mode, -1, -1, exit, -1, detail)
     if (!this.allowed(vm, op)) {
@@ -397,7 +462,7 @@ export class Hypervisor {
 
   ctrlApply(t: number, i: number): void {
     const w = this.w
-    const op = w.scenario.operations[i] as Exclude<OperationSpec, {op: 'mode'}>
+    const op = w.scenario.operations[i] as Extract<OperationSpec, {op: 'mac' | 'vlan' | 'multicast' | 'promiscuous'}>
     const vm = w.vms.find((v) => v.name === op.vm)!
     const host = w.hosts[vm.host]
     const esw = host.eswitch

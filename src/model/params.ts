@@ -83,6 +83,38 @@ export const DEFAULT_PARAMS = {
   /** Plugin injection + shell init of the plugin, µs (assumed). */
   plugin_inject_us: 200,
 
+  // --- live migration (issue: NPA vs bonding vs uniform data path)
+  /** Guest memory to copy, MiB (assumed: a small VM; sweep it). */
+  mig_memory_mib: 1024,
+  /** Memory dirtied per second while the VM runs, MiB/s (assumed; workload dependent). */
+  mig_dirty_mibps: 64,
+  /** Migration bandwidth cap, MiB/s: QEMU's default max-bandwidth [QM]. */
+  mig_bandwidth_mibps: 128,
+  /** Stop when the remaining dirty memory can be sent within this downtime, ms [QM]. */
+  mig_downtime_target_ms: 300,
+  /** Pre-copy rounds at most before stop-and-copy anyway (assumed). */
+  mig_max_rounds: 30,
+  /** Device state copied during stop-and-copy, KiB (assumed: vmxnet3 rings + shared area). */
+  mig_device_state_kib: 256,
+  /** Frames the hypervisor buffers for a paused VM; beyond it they are dropped (vm_paused) (assumed). */
+  mig_buffer_frames: 1024,
+  /** Delay from resume to the physical switch relearning the MAC (RARP/GARP announce), ms (QEMU announces at once; assumed 1 ms to reach the switch). */
+  mig_announce_ms: 1,
+  /** Forward frames that still reach the source host after resume to the destination (else lost: stale_location). */
+  mig_forward_stale: false,
+  /** Source → destination hypervisor forwarding latency for stale frames, µs (assumed). */
+  mig_forward_us: 50,
+  /** Bonding: hot-unplug until the guest releases the VF, ms: ≥1 s presence-detect unplug [PH-DISC] (5 s with the attention button [PH]). */
+  bond_unplug_ms: 1000,
+  /** Bonding: link-loss detection after the VF vanished, ms (Linux bonding miimon 100 ms; half an interval on average). */
+  bond_detect_ms: 50,
+  /** Bonding: VF hot-add on the destination until the guest driver is up, ms (assumed, like unplug). */
+  bond_hotadd_ms: 1000,
+  /** Bonding: fail back to the VF after it is up, ms: netvsc VF takeover [NV-DRV]. */
+  failover_takeover_ms: 100,
+  /** Uniform data path: save/restore ring indices to switch without the guest, µs (assumed). */
+  uniform_switch_us: 5,
+
   // --- test-only fault injection (0 = off): deliberately broken eswitch rules that the analysis
   // library's switching oracle must catch. Never set them in a real scenario.
   /** Every Nth eswitch frame bound to a VF goes to another VM's VF instead. */

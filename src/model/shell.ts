@@ -58,7 +58,8 @@ export class Shell implements ShellApi {
     const dp = vm.dp
     w.evVm(this.now, EV.stack_tx, COMP.shell, vm, dp, pool.pkt[s], pool.rep[s], -1, -1, pool.len[s], pool.vlan[s], cost, SIDE.guest,
       this.bCount)
-    if (this.bCount > 0 || vm.switching || dp.txFree < MAX_DESC_PER_FRAME) this.enqueue(s)
+    if (vm.linkDown) w.drop(this.now, COMP.shell, s, vm.host, vm.idx, REASON.link_down) // the bond still sends on the dead VF
+    else if (this.bCount > 0 || vm.switching || vm.paused || dp.txFree < MAX_DESC_PER_FRAME) this.enqueue(s)
     else this.xmit(s)
     this.end()
   }
@@ -68,6 +69,10 @@ export class Shell implements ShellApi {
     const dp = this.vm.dp
     if (gen !== dp.irqGen || !dp.irqScheduled) return
     dp.irqScheduled = false
+    if (this.vm.paused) {
+      this.vm.pollOnResume = true
+      return
+    }
     dp.lastIrq = t
     const w = this.w
     const vm = this.vm
@@ -90,6 +95,10 @@ export class Shell implements ShellApi {
     const w = this.w
     const vm = this.vm
     const dp = vm.dp
+    if (vm.paused) {
+      vm.pollOnResume = true
+      return
+    }
     this.begin(t, dp)
     const start = this.now
     this.now += w.p.shell_irq_ns
@@ -170,6 +179,44 @@ export class Shell implements ShellApi {
     dp.timerGen++
     this.end()
     return reclaimed
+  }
+
+  /** A device vanished (bonding hot-unplug): every frame in its rings is lost with `reason`. */
+  dropAll(t: number, dp: Datapath, reason: number): void {
+    this.begin(t, dp)
+    while (dp.rxFilled > 0) {
+      const d = dp.rxReapIdx
+      const s = dp.rxSlot[d]
+      dp.rxSlot[d] = -1
+      dp.rxReapIdx = (d + 1) % dp.rxSize
+      dp.rxFilled--
+      dp.rxFreeCount++
+      this.w.drop(this.now, COMP.nic, s, this.vm.host, this.vm.idx, reason)
+    }
+    // TX descriptors the device never fetched (a batching plugin's pending ones) still hold their frames.
+    for (let i = 0; i < dp.txCount; i++) {
+      const d = (dp.txHead + i) % dp.txSize
+      const s = dp.txSlot[d]
+      if (s >= 0) {
+        dp.txSlot[d] = -1
+        this.w.drop(this.now, COMP.nic, s, this.vm.host, this.vm.idx, reason)
+      }
+    }
+    dp.txCount = 0
+    dp.txPending = 0
+    dp.irqScheduled = false
+    dp.irqGen++
+    dp.timerGen++
+    this.end()
+  }
+
+  /** The VM runs again after a pause: a deferred poll, then the TX backlog. */
+  unpaused(t: number): void {
+    if (this.vm.pollOnResume) {
+      this.vm.pollOnResume = false
+      this.poll(t, true)
+    } else if (this.vm.dp.rxFilled > 0) this.poll(t, true)
+    this.resume(t)
   }
 
   /** Post every free RX buffer of a data path (ring set-up). */
@@ -395,7 +442,7 @@ export class Shell implements ShellApi {
 
   private drainBacklog(): void {
     const vm = this.vm
-    while (this.bCount > 0 && !vm.switching && vm.dp === this.dp && this.dp.txFree >= MAX_DESC_PER_FRAME) {
+    while (this.bCount > 0 && !vm.switching && !vm.paused && vm.dp === this.dp && this.dp.txFree >= MAX_DESC_PER_FRAME) {
       if (this.stopped) {
         this.stopped = false
         this.w.evVm(this.now, EV.shell_txq_wake, COMP.shell, vm, this.dp, -1, -1, RING.tx, -1, -1, -1, 0, -1, this.dp.txFree)

@@ -62,6 +62,7 @@ export class PhysicalSwitch {
         // The destination sits on the ingress segment: the switch filters it; for the outside world
         // that means it was delivered out there without crossing the switch.
         if (ingress === this.extPort) this.deliverExternal(t, s)
+        else if (w.hosts[ingress].gone.has(pool.dst[s])) w.drop(t, COMP.pswitch, s, ingress, -1, REASON.stale_location)
         else w.drop(t, COMP.pswitch, s, ingress, -1, REASON.no_destination)
         return
       }

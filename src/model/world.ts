@@ -28,6 +28,7 @@ import {Tracer, type EventSinkLike} from './tracer.js'
 import {Hypervisor} from './hypervisor.js'
 import {Nic} from './nic.js'
 import {PhysicalSwitch} from './wire.js'
+import {Migrations} from './migration.js'
 
 // Kernel event kinds
 export const K_ARRIVAL = 0
@@ -41,6 +42,7 @@ export const K_CTRL = 7 // a = operation index
 export const K_CTRL_APPLY = 8 // a = operation index
 export const K_MODE_STEP = 9 // a = vm, b = step
 export const K_EXT_DELIVER = 10 // a = slot (delivery outside, after the physical switch's egress)
+export const K_MIG_STEP = 11 // a = migration index, b = step
 
 /** Priorities for ties at the same ns: control before data, data before interrupts. */
 export const PRIO_CTRL = 0
@@ -62,6 +64,8 @@ export class Host {
   hvFree = 0
   /** Emulated VMs on this host by MAC (the vSwitch's port table). */
   readonly emuByMac = new Map<number, number>()
+  /** MACs of VMs that migrated away: frames still arriving for them are stale (live migration). */
+  readonly gone = new Set<number>()
 
   constructor(idx: number, name: string, nicName: string, vfs: number, linkGbps: number) {
     this.idx = idx
@@ -93,6 +97,14 @@ export class Vm {
   pluginRef: string | null
   /** True while a mode switch is in progress (TX queue stopped, arriving frames dropped). */
   switching = false
+  /** Paused (stop-and-copy, suspend): the vCPU does not run; frames for it are buffered by the hypervisor. */
+  paused = false
+  /** Bonding: the active slave's link is gone and the bond has not noticed yet. */
+  linkDown = false
+  /** An interrupt arrived while paused: poll when the VM runs again. */
+  pollOnResume = false
+  /** Migration in progress (index into World.mig), -1 none. */
+  migration = -1
   vf = -1
   /** The guest's single vCPU: busy until. */
   cpuFree = 0
@@ -143,6 +155,7 @@ export class World {
   readonly nic: Nic
   readonly hv: Hypervisor
   readonly pswitch: PhysicalSwitch
+  readonly mig: Migrations
   /** Dictionary of the `plugin` column; `pluginCode()` adds entries as plugins are used. */
   readonly pluginNames: string[] = []
   /** Dictionary of the `target` column: VM names, then 'pf', 'uplink', 'external'. */
@@ -184,6 +197,7 @@ export class World {
     this.nic = new Nic(this)
     this.hv = new Hypervisor(this)
     this.pswitch = new PhysicalSwitch(this)
+    this.mig = new Migrations(this)
     for (const spec of opts.scenario.vms) {
       const host = this.hostByName.get(spec.host)!
       const vm = new Vm(this.vms.length, spec, host, (v) => new Shell(this, v))
@@ -322,6 +336,9 @@ export class World {
           break
         case K_EXT_DELIVER:
           this.pswitch.extDeliver(t, a)
+          break
+        case K_MIG_STEP:
+          this.mig.step(t, a, b)
           break
       }
     }

@@ -38,6 +38,7 @@ export function scenarioToYaml(s: Scenario, opts: YamlOptions = {}): string {
     if (v.promiscuous) o.promiscuous = true
     o.mode = v.mode
     if (v.plugin !== null) o.plugin = v.plugin
+    if (v.guestDrivers) o.guest_drivers = v.guestDrivers
     return o
   })
   obj.policies = s.policies.map((p) => ({
@@ -55,6 +56,10 @@ export function scenarioToYaml(s: Scenario, opts: YamlOptions = {}): string {
       case 'multicast': return {...base, groups: groups(o.groups)}
       case 'promiscuous': return {...base, on: o.on}
       case 'mode': return {...base, mode: o.mode}
+      case 'migrate': return {...base, to: o.to, strategy: o.strategy}
+      case 'suspend':
+      case 'resume':
+        return base
     }
   })
 

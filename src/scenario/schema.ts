@@ -29,6 +29,9 @@
  *   - {at: 1000000, vm: vm2, op: vlan, vlan: 20}        # null removes the port VLAN
  *   - {at: 3ms, vm: vm2, op: multicast, groups: ["33:33:00:00:00:01"]}   # or "all"
  *   - {at: 4ms, vm: vm2, op: promiscuous, on: true}
+ *   - {at: 50ms, vm: vm1, op: migrate, to: host-b, strategy: npa}   # npa | bonding | uniform
+ *   - {at: 8ms, vm: vm3, op: suspend}
+ *   - {at: 9ms, vm: vm3, op: resume}
  * ```
  * Times: a number is ns; a string is a decimal with a unit ns, us, µs, ms or s ("1.5ms"), rounded to
  * an integer ns exactly (decimal arithmetic, no float error). 0 = the capture's first frame.
@@ -43,7 +46,7 @@ import type {HostSpec, Mode, NicModel, OperationSpec, Pacing, PolicySpec, Scenar
 
 export const NIC_MODELS = ['intel-82599', 'acme-x700', 'none'] as const satisfies readonly NicModel[]
 export const MODES = ['passthrough', 'emulated'] as const satisfies readonly Mode[]
-export const OPS = ['mac', 'vlan', 'multicast', 'promiscuous', 'mode'] as const
+export const OPS = ['mac', 'vlan', 'multicast', 'promiscuous', 'mode', 'migrate', 'suspend', 'resume'] as const
 
 /** Most VFs a PF may expose: Linux allows 63 with one traffic class [IX-SRIOV] (vf_count_max). */
 export const MAX_VFS = 63
@@ -299,6 +302,9 @@ const VmSchema = z.strictObject({
   promiscuous: BoolSchema('promiscuous').default(false),
   mode: ModeSchema.default('passthrough'),
   plugin: PluginSchema.default(null),
+  guest_drivers: z
+    .array(z.enum(NIC_MODELS, {error: `expected NIC models: ${NIC_MODELS.join(' | ')}`}), {error: 'expected a list of NIC models'})
+    .optional(),
 })
 
 const PolicySchema = z.strictObject({
@@ -316,6 +322,14 @@ const OperationSchema = z.discriminatedUnion('op', [
   z.strictObject({...opBase, op: z.literal('multicast'), groups: GroupsSchema}),
   z.strictObject({...opBase, op: z.literal('promiscuous'), on: BoolSchema('on')}),
   z.strictObject({...opBase, op: z.literal('mode'), mode: ModeSchema}),
+  z.strictObject({
+    ...opBase,
+    op: z.literal('migrate'),
+    to: z.string({error: 'expected the destination host name'}),
+    strategy: z.enum(['npa', 'bonding', 'uniform'], {error: 'expected a strategy: npa | bonding | uniform'}).default('npa'),
+  }),
+  z.strictObject({...opBase, op: z.literal('suspend')}),
+  z.strictObject({...opBase, op: z.literal('resume')}),
 ])
 
 /** `key:` with nothing after it (YAML null) means the same as leaving the key out. */
@@ -431,6 +445,9 @@ export function crossCheck(f: ScenarioFile): ScenarioIssue[] {
       issues.push({path: ['operations', i, 'vm'], message: `unknown VM '${o.vm}' (VMs: ${vmNames()})`})
       return
     }
+    if (o.op === 'migrate' && !(f.hosts ?? [{name: DEFAULT_HOST}]).some((h) => h.name === o.to)) {
+      issues.push({path: ['operations', i, 'to'], message: `unknown host '${o.to}' (hosts: ${(f.hosts ?? [{name: DEFAULT_HOST}]).map((h) => h.name).join(', ')})`})
+    }
     if (o.op === 'vlan' && o.vlan !== null && f.vms[vi].vlans.length > 0) {
       issues.push({
         path: ['operations', i, 'vlan'],
@@ -460,6 +477,7 @@ export function resolveScenario(f: ScenarioFile, source: string): Scenario {
     promiscuous: v.promiscuous,
     mode: v.mode,
     plugin: v.plugin,
+    ...(v.guest_drivers ? {guestDrivers: v.guest_drivers} : {}),
   }))
   const policies: PolicySpec[] = f.policies
     ? f.policies.map((p) => ({
@@ -477,6 +495,9 @@ export function resolveScenario(f: ScenarioFile, source: string): Scenario {
       case 'multicast': return {at: o.at, vm: o.vm, op: 'multicast', groups: o.groups}
       case 'promiscuous': return {at: o.at, vm: o.vm, op: 'promiscuous', on: o.on}
       case 'mode': return {at: o.at, vm: o.vm, op: 'mode', mode: o.mode}
+      case 'migrate': return {at: o.at, vm: o.vm, op: 'migrate', to: o.to, strategy: o.strategy}
+      case 'suspend': return {at: o.at, vm: o.vm, op: 'suspend'}
+      case 'resume': return {at: o.at, vm: o.vm, op: 'resume'}
     }
   })
   operations.sort((a, b) => a.at - b.at) // Array.prototype.sort is stable: equal times keep file order

@@ -36,6 +36,8 @@ export interface VmSpec {
   mode: Mode
   /** Plugin for passthrough, `name@version`; null = the host NIC's default plugin. */
   plugin: string | null
+  /** NIC models the guest itself has drivers for (bonding strategy); default: its first host's NIC. */
+  guestDrivers?: string[]
 }
 
 export interface PolicySpec {
@@ -53,6 +55,11 @@ export type OperationSpec =
   | {at: number; vm: string; op: 'multicast'; groups: number[] | 'all'}
   | {at: number; vm: string; op: 'promiscuous'; on: boolean}
   | {at: number; vm: string; op: 'mode'; mode: Mode}
+  | {at: number; vm: string; op: 'migrate'; to: string; strategy: MigrationStrategy}
+  | {at: number; vm: string; op: 'suspend'}
+  | {at: number; vm: string; op: 'resume'}
+
+export type MigrationStrategy = 'npa' | 'bonding' | 'uniform'
 
 export interface Scenario {
   version: 1

@@ -56,8 +56,25 @@ export const REASONS = [
   'not_ethernet', // frame shorter than an Ethernet header
 ] as const
 
-/** Control operations (the `op` of ctrl_* events, written into `reason` when refused and into `detail`). */
+/** Control operations (the `detail` of ctrl_* events). */
 export const CTRL_OPS = ['mac', 'vlan', 'multicast', 'promiscuous', 'mode'] as const
+/** Live-migration strategies (the `detail` of mig_begin / mig_end). */
+export const MIG_STRATEGIES = ['npa', 'bonding', 'uniform'] as const
+/** Migration phases (the `detail` of mig_phase_begin / mig_phase_end). */
+export const MIG_PHASES = [
+  'switch_to_emulated', // NPA: quiesce the plugin, reclaim descriptors, reprogram the eswitch (RFC)
+  'uniform_switch', // uniform data path: save ring indices, switch without the guest
+  'unplug', // bonding: hot-unplug of the VF until the guest released it
+  'failover_detect', // bonding: link loss not yet detected; the bond still uses the dead VF
+  'precopy', // one pre-copy round (aux of the end event: bytes sent)
+  'stop_and_copy', // VM paused; remaining dirty memory and device state copied
+  'resume', // VM resumed on the destination; buffered frames released
+  'announce', // until the physical switch relearned the VM's MAC (RARP/GARP)
+  'hotadd', // bonding: VF hot-added on the destination and the bond failed back
+  'switch_to_passthrough', // NPA/uniform: back to passthrough on the destination
+] as const
+/** Values of the `detail` column: control operations, strategies and phases. */
+export const DETAILS = [...CTRL_OPS, 'suspend', 'resume_vm', ...MIG_STRATEGIES, ...MIG_PHASES] as const
 
 export type Component = (typeof COMPONENTS)[number]
 
@@ -118,6 +135,14 @@ export const EVENT_SPECS = [
   {name: 'mode_switch_begin', component: 'hypervisor', description: 'Mode switch started (`mode` = the target mode)'},
   {name: 'mode_quiesce', component: 'shell', description: 'Plugin quiesced; in-flight descriptors reclaimed', aux: 'descriptors reclaimed'},
   {name: 'mode_switch_end', component: 'hypervisor', description: 'Mode switch finished: the VM now runs in `mode`', aux: 'switch duration ns'},
+  // --- live migration and suspend/resume
+  {name: 'mig_begin', component: 'hypervisor', description: 'Live migration of `vm` started (`detail` = strategy, `target` = destination host name is in run.json)', aux: 'destination host index'},
+  {name: 'mig_phase_begin', component: 'hypervisor', description: 'A migration phase started (`detail` = phase)'},
+  {name: 'mig_phase_end', component: 'hypervisor', description: 'A migration phase ended (`detail` = phase)', aux: 'phase duration ns (precopy: bytes sent)'},
+  {name: 'mig_end', component: 'hypervisor', description: 'Live migration finished (`detail` = strategy); `host` is the destination', aux: 'total duration ns'},
+  {name: 'vm_pause', component: 'hypervisor', description: 'VM paused (stop-and-copy or suspend): its vCPU does not run, frames for it are buffered'},
+  {name: 'vm_resume', component: 'hypervisor', description: 'VM runs again', aux: 'frames released from the hypervisor buffer'},
+  {name: 'mig_buffer', component: 'hypervisor', description: 'Frame for a paused VM held in the hypervisor buffer', aux: 'buffer occupancy'},
 ] as const satisfies readonly EventSpec[]
 
 export type EventName = (typeof EVENT_SPECS)[number]['name']
@@ -137,6 +162,7 @@ export const RING = codes(RINGS)
 export const SIDE = codes(SIDES)
 export const REASON = codes(REASONS)
 export const CTRL = codes(CTRL_OPS)
+export const DETAIL = codes(DETAILS)
 
 // ---------------------------------------------------------------------------------------------
 // Columns of the three tables
@@ -169,7 +195,7 @@ export const FIXED_DICTIONARIES: Record<string, readonly string[]> = {
   ring: RINGS,
   side: SIDES,
   reason: REASONS,
-  detail: CTRL_OPS,
+  detail: DETAILS,
   dst_kind: ['unicast', 'multicast', 'broadcast'],
 }
 
@@ -190,7 +216,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
   {name: 'vlan', type: 'i16', nullable: true, description: 'VLAN id the frame carries on this hop; null when untagged'},
   {name: 'target', type: 'dict:target', nullable: true, description: 'Where a forward/deliver event sends the replica: a VM name, "pf" (the vSwitch side), "uplink" (the host\'s wire) or "external" (outside the modelled hosts)'},
   {name: 'reason', type: 'dict:reason', nullable: true, description: 'Why a frame was dropped or an operation refused'},
-  {name: 'detail', type: 'dict:detail', nullable: true, description: 'Control operation of ctrl_* events'},
+  {name: 'detail', type: 'dict:detail', nullable: true, description: 'Control operation of ctrl_* events; strategy of mig_begin/mig_end; phase of mig_phase_*'},
   {name: 'cpu_ns', type: 'u32', nullable: false, description: 'CPU time this event cost, in ns (0 for pure hardware or bookkeeping events)'},
   {name: 'side', type: 'dict:side', nullable: true, description: 'Whose CPU pays cpu_ns: guest, hypervisor or nic'},
   {name: 'aux', type: 'i64', nullable: true, description: 'Event-specific number (see the event list: occupancy, delay, latency...)'},

@@ -5,7 +5,7 @@
 import {BUILTIN_PLUGINS, PluginCatalog} from '../../src/plugins/loader.js'
 import type {PluginDefinition} from '../../src/plugins/api.js'
 import type {HostSpec, OperationSpec, Scenario, VmSpec} from '../../src/scenario/types.js'
-import {COMPONENTS, CTRL_OPS, EVENT_NAMES, MODES, REASONS, RINGS, SIDES} from '../../src/trace/schema.js'
+import {COMPONENTS, DETAILS, EVENT_NAMES, MODES, REASONS, RINGS, SIDES} from '../../src/trace/schema.js'
 import {K_ARRIVAL, PRIO_DATA, World} from '../../src/model/world.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../../src/model/frames.js'
 
@@ -121,7 +121,7 @@ export class TestWorld {
         host: name(this.world.hosts.map((h) => h.name), c.host[r]), vm: name(vmNames, c.vm[r]), mode: name(MODES, c.mode[r]),
         plugin: name(this.pluginNames, c.plugin[r]), ring: name(RINGS, c.ring[r]), desc: nul(c.desc[r]), len: nul(c.len[r]),
         vlan: nul(c.vlan[r]), target: name(this.world.targetNames, c.target[r]), reason: name(REASONS, c.reason[r]),
-        detail: name(CTRL_OPS, c.detail[r]), cpu: c.cpu_ns[r], side: name(SIDES, c.side[r]), aux: c.aux[r] === -1 ? null : c.aux[r],
+        detail: name(DETAILS, c.detail[r]), cpu: c.cpu_ns[r], side: name(SIDES, c.side[r]), aux: c.aux[r] === -1 ? null : c.aux[r],
       })
     }
     return out
