@@ -9,6 +9,7 @@ export default class Replay extends BaseCommand {
     '<%= config.bin %> replay traces/samples/sample.pcapng',
     '<%= config.bin %> replay capture.pcap --scenario traces/samples/mode-switch.yaml',
     '<%= config.bin %> replay capture.pcap --plugin all=ixgbevf@1.0.0 --out traces/runs/v100',
+    '<%= config.bin %> replay traces/samples/sample.pcapng -s traces/samples/migrate-npa.yaml --strategy bonding',
   ]
   static override args = {capture: Args.string({description: 'pcap or pcapng file (Ethernet)', required: true})}
   static override flags = {
@@ -20,6 +21,7 @@ export default class Replay extends BaseCommand {
     speed: Flags.string({description: 'pace at N times the capture speed', exclusive: ['pps', 'topspeed']}),
     pps: Flags.integer({description: 'pace at a fixed rate of N frames per second', exclusive: ['speed', 'topspeed']}),
     topspeed: Flags.boolean({description: 'pace back to back at line rate', exclusive: ['speed', 'pps']}),
+    strategy: Flags.string({description: 'migration strategy for every migrate operation of the scenario', options: ['npa', 'bonding', 'uniform']}),
     'no-events': Flags.boolean({description: 'do not write events (model timing only; frames and config are written)', hidden: true}),
     json: Flags.boolean({description: 'print the summary as JSON'}),
   }
@@ -54,6 +56,7 @@ export default class Replay extends BaseCommand {
         seed: flags.seed,
         pacing,
         noEvents: flags['no-events'],
+        strategy: flags.strategy as 'npa' | 'bonding' | 'uniform' | undefined,
         progress: progress.update,
         interrupted: () => interrupted,
       })

@@ -13,7 +13,7 @@ import {pluginId} from '../plugins/api.js'
 import {BUILTIN_PLUGINS, PluginCatalog, loadPluginFile} from '../plugins/loader.js'
 import {deriveScenario} from '../scenario/derive.js'
 import {loadScenario} from '../scenario/load.js'
-import type {Pacing, Scenario} from '../scenario/types.js'
+import type {MigrationStrategy, Pacing, Scenario} from '../scenario/types.js'
 import {PRIO_DATA, K_ARRIVAL, World, type Vm} from '../model/world.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
@@ -43,6 +43,8 @@ export interface ReplayOptions {
   interrupted?: () => boolean
   /** Do not write events (model-only benchmark). Frames and config are still written. */
   noEvents?: boolean
+  /** Migration strategy for every `migrate` operation of the scenario (overrides the scenario's). */
+  strategy?: MigrationStrategy
 }
 
 export interface ReplayProgress {
@@ -91,6 +93,7 @@ export async function resolveReplayInputs(opts: ReplayOptions): Promise<{scenari
   const scenario = opts.scenarioPath ? loadScenario(opts.scenarioPath) : deriveScenario(opts.capture)
   if (opts.seed !== undefined) scenario.seed = opts.seed
   if (opts.pacing) scenario.pacing = opts.pacing
+  if (opts.strategy) for (const op of scenario.operations) if (op.op === 'migrate') op.strategy = opts.strategy
   for (const o of opts.plugins ?? []) {
     const m = /^([^=]+)=(.+)$/.exec(o)
     if (!m) throw new UserError(`--plugin ${o}: expected vm=name@version`, {hint: 'e.g. --plugin vm1=ixgbevf@1.0.0, or --plugin all=ixgbevf@1.0.0'})
