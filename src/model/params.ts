@@ -23,6 +23,8 @@ export const DEFAULT_PARAMS = {
   dma_write_ns: 150,
   /** Descriptor size in bytes for the DMA of a descriptor fetch/write-back (82599 advanced desc = 16 B [IXVF-DEF]). */
   desc_bytes: 16,
+  /** Mean of an exponential extra DMA latency, ns: PCIe reads have a tail (outliers with IOMMU [PD-IOMMU]); assumed. 0 = none. */
+  dma_jitter_ns: 25,
   /** Posted MMIO write (doorbell) cost to the guest CPU, ns; 50–300 ns apart [INTEL-MMIO]. */
   mmio_write_cpu_ns: 100,
 
@@ -62,6 +64,8 @@ export const DEFAULT_PARAMS = {
   // --- guest
   /** Guest stack + shell TX cost per frame, ns (assumed; a few hundred ns per skb). */
   guest_tx_ns: 300,
+  /** Relative spread of guest per-frame CPU costs (uniform ±x): caches, branch prediction; assumed. 0 = none. */
+  guest_cpu_jitter: 0.1,
   /** Guest shell RX deliver cost per frame (netif_receive), ns (assumed). */
   guest_rx_ns: 400,
   /** Shell poll budget: descriptors per interrupt poll pass (NAPI weight 64 [L-DRV]). */

@@ -53,7 +53,7 @@ export class Shell implements ShellApi {
       pool.len[s] -= 4
     }
     this.begin(t, vm.dp)
-    const cost = w.p.guest_tx_ns
+    const cost = w.guestCost(w.p.guest_tx_ns)
     this.now += cost
     const dp = vm.dp
     w.evVm(this.now, EV.stack_tx, COMP.shell, vm, dp, pool.pkt[s], pool.rep[s], -1, -1, pool.len[s], pool.vlan[s], cost, SIDE.guest,
@@ -335,7 +335,7 @@ export class Shell implements ShellApi {
     const len = pool.len[s]
     const vlan = pool.vlan[s]
     w.evVm(this.now, EV.desc_complete, COMP.plugin, vm, dp, pkt, rep, RING.rx, d, len, vlan, this.takeCpu(), SIDE.guest, dp.rxFilled)
-    const cost = w.p.guest_rx_ns
+    const cost = w.guestCost(w.p.guest_rx_ns)
     this.now += cost
     const lat = this.now - pool.tin[s]
     w.evVm(this.now, EV.shell_rx_deliver, COMP.shell, vm, dp, pkt, rep, -1, -1, len, vlan, cost, SIDE.guest, lat)

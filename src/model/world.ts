@@ -144,6 +144,9 @@ export class World {
   readonly q = new EventQueue()
   readonly p: Params
   readonly rng: Rng
+  /** Independent streams per purpose, so adding one use of randomness does not shift another. */
+  private readonly rngDma: Rng
+  private readonly rngCpu: Rng
   readonly tr: Tracer
   readonly pool = new FramePool()
   readonly hosts: Host[] = []
@@ -178,6 +181,8 @@ export class World {
     this.catalog = opts.catalog
     this.p = resolveParams(opts.scenario.params)
     this.rng = new Rng(opts.scenario.seed)
+    this.rngDma = this.rng.fork('dma')
+    this.rngCpu = this.rng.fork('guest-cpu')
     this.tr = new Tracer(opts.sink, EV.drop)
     this.onConfig = opts.onConfig ?? (() => {})
     let maxPorts = 2
@@ -248,8 +253,16 @@ export class World {
     return Math.round(((len + this.p.fcs_bytes + this.p.eth_overhead_bytes) * 8) / gbps)
   }
 
+  /** DMA read latency [PD] plus a seeded exponential tail (dma_jitter_ns). */
   dmaReadNs(bytes: number): number {
-    return Math.round(this.p.dma_read_base_ns + this.p.dma_read_per_byte_ns * bytes)
+    const j = this.p.dma_jitter_ns
+    return Math.round(this.p.dma_read_base_ns + this.p.dma_read_per_byte_ns * bytes + (j > 0 ? this.rngDma.exp(j) : 0))
+  }
+
+  /** A guest CPU cost with its seeded spread (guest_cpu_jitter). */
+  guestCost(ns: number): number {
+    const j = this.p.guest_cpu_jitter
+    return j > 0 ? Math.round(ns * (1 + j * (2 * this.rngCpu.next() - 1))) : ns
   }
 
   get vmexitNs(): number {

@@ -64,6 +64,7 @@ export interface TestWorldOptions {
   params?: Record<string, number | boolean>
   plugins?: PluginDefinition[]
   policies?: Scenario['policies']
+  seed?: number
 }
 
 export class TestWorld {
@@ -79,7 +80,7 @@ export class TestWorld {
     const vms: VmSpec[] = o.vms.map((v, i) => ({name: v.name, mac: v.mac ?? mac(i + 1), host: v.host ?? hosts[0].name, vlan: v.vlan ?? null,
       vlans: v.vlans ?? [], multicast: v.multicast ?? [], promiscuous: v.promiscuous ?? false, mode: v.mode ?? 'passthrough',
       plugin: v.plugin ?? null}))
-    const scenario: Scenario = {version: 1, seed: 1, pacing: {kind: 'original'}, params: o.params ?? {}, hosts, vms,
+    const scenario: Scenario = {version: 1, seed: o.seed ?? 1, pacing: {kind: 'original'}, params: o.params ?? {}, hosts, vms,
       policies: o.policies ?? [{vm: '*', allowMacChange: true, allowVlanChange: true, allowPromiscuous: false, allowMulticast: true}],
       operations: o.operations ?? [], source: 'test'}
     const catalog = new PluginCatalog([...BUILTIN_PLUGINS, ...(o.plugins ?? [])])

@@ -69,7 +69,7 @@ golden('two passthrough VMs, four frames: every event counted', () => {
 })
 
 golden('descriptor lifecycle: each TX descriptor goes posted → fetched → processed → written back → completed in time order', () => {
-  const tw = new TestWorld({vms: [{name: 'vm1', plugin: 'ixgbevf@1.0.0'}, {name: 'vm2', plugin: 'ixgbevf@1.0.0'}]})
+  const tw = new TestWorld({vms: [{name: 'vm1', plugin: 'ixgbevf@1.0.0'}, {name: 'vm2', plugin: 'ixgbevf@1.0.0'}], params: {dma_jitter_ns: 0}})
   for (let i = 0; i < 20; i++) tw.frame(1_000 + i * 5_000, mac(1), mac(2), 64 + i * 50)
   const evs = tw.run()
   const order = ['desc_post', 'desc_fetch', 'desc_process', 'desc_writeback', 'desc_complete']
@@ -288,6 +288,18 @@ modes('control path: a trapped MAC change is applied after the mailbox latency; 
   const d = evs.filter((e) => e.event === 'shell_rx_deliver').map((e) => [e.pkt, e.vm])
   assert.equal(d, [[0, 'vm1'], [1, 'vm1']])
   assert.is(evs.find((e) => e.event === 'drop')?.reason, 'anti_spoof_mac')
+})
+
+golden('seeds: same seed, same timing; another seed, other DMA/CPU jitter; jitter 0 removes the seed\'s effect', () => {
+  const lat = (seed: number, params = {}) => {
+    const tw = new TestWorld({vms: [{name: 'vm1'}, {name: 'vm2'}], params, seed})
+    for (let i = 0; i < 50; i++) tw.frame(1_000 + i * 3_000, mac(1), mac(2))
+    return tw.run().filter((e) => e.event === 'shell_rx_deliver').map((e) => e.aux)
+  }
+  assert.equal(lat(1), lat(1))
+  assert.not.equal(lat(1), lat(2))
+  const off = {dma_jitter_ns: 0, guest_cpu_jitter: 0}
+  assert.equal(lat(1, off), lat(2, off))
 })
 
 golden('test-only fault injection: every Nth VF-bound unicast is misdelivered, every Nth broadcast leaks a VLAN', () => {
