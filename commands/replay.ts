@@ -23,6 +23,7 @@ export default class Replay extends BaseCommand {
     topspeed: Flags.boolean({description: 'pace back to back at line rate', exclusive: ['speed', 'pps']}),
     strategy: Flags.string({description: 'migration strategy for every migrate operation of the scenario', options: ['npa', 'bonding', 'uniform']}),
     'no-events': Flags.boolean({description: 'do not write events (model timing only; frames and config are written)', hidden: true}),
+    repeat: Flags.integer({description: 'replay N times with seeds seed..seed+N-1 into one group directory (for compare)', default: 1}),
     json: Flags.boolean({description: 'print the summary as JSON'}),
   }
 
@@ -47,7 +48,7 @@ export default class Replay extends BaseCommand {
     process.on('SIGINT', onSigint)
     const progress = makeProgress(args.capture)
     try {
-      const summary = await replay({
+      const ropts = {
         capture: args.capture,
         scenarioPath: flags.scenario,
         plugins: flags.plugin,
@@ -59,7 +60,19 @@ export default class Replay extends BaseCommand {
         strategy: flags.strategy as 'npa' | 'bonding' | 'uniform' | undefined,
         progress: progress.update,
         interrupted: () => interrupted,
-      })
+      }
+      if (flags.repeat > 1) {
+        const {replayRepeated} = await import('../src/replay/repeat.js')
+        const g = await replayRepeated(ropts, flags.repeat)
+        progress.stop()
+        if (flags.json) this.log(JSON.stringify(g, null, 2))
+        else {
+          for (const r of g.runs) this.log(formatReplaySummary(r))
+          this.log(`repeat group ${g.group}: ${g.runs.length} runs, seeds ${g.seeds[0]}..${g.seeds[g.seeds.length - 1]}`)
+        }
+        return
+      }
+      const summary = await replay(ropts)
       progress.stop()
       if (flags.json) this.log(JSON.stringify(summary, null, 2))
       else this.log(formatReplaySummary(summary))

@@ -128,6 +128,21 @@ e2e('every Ethernet capture of the shared corpus replays with a derived scenario
   assert.ok(n >= 70, `${n} captures replayed`)
 })
 
+e2e('--repeat: a group of complete runs with consecutive seeds; the seed changes timing, not counts', async () => {
+  const {replayRepeated, repeatGroupRuns} = await import('../../src/replay/repeat.js')
+  const dir = tmpDir()
+  const g = await replayRepeated({capture: join(root, 'traces/samples/small.pcap'), out: join(dir, 'grp'), seed: 5}, 2)
+  assert.equal(g.seeds, [5, 6])
+  const runs = repeatGroupRuns(join(dir, 'grp'))!
+  assert.is(runs.length, 2)
+  for (const r of runs) assert.ok(isCompleteRun(r))
+  assert.is(g.runs[0].frames, g.runs[1].frames)
+  assert.equal(g.runs[0].eventsByName.shell_rx_deliver, g.runs[1].eventsByName.shell_rx_deliver)
+  const a = readFileSync(join(runs[0], 'events-0000.arrow'))
+  const b = readFileSync(join(runs[1], 'events-0000.arrow'))
+  assert.not.ok(a.equals(b), 'different seeds give different timings')
+})
+
 const signals = suite('replay: interruption')
 
 function startReplay(cap: string, out: string): ReturnType<typeof spawn> {
