@@ -17,7 +17,7 @@ import type {MigrationStrategy, Pacing, Scenario} from '../scenario/types.js'
 import {PRIO_DATA, K_ARRIVAL, World, type Vm} from '../model/world.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
-import {ThreadedEventSink} from '../trace/threaded-sink.js'
+import {ThreadedSink} from '../trace/threaded-sink.js'
 import {createRunDir, createRunDirAt, newRunId, DEFAULT_RUNS_ROOT} from '../trace/rundir.js'
 import {NIC_MODELS} from '../model/nics.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../model/frames.js'
@@ -168,7 +168,7 @@ async function replayWith(
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
   const writers: TableWriter[] = []
-  const sinks: ThreadedEventSink[] = []
+  const sinks: ThreadedSink[] = []
   try {
     const vmNames = scenario.vms.map((v) => v.name)
     const hostNames = scenario.hosts.map((h) => h.name)
@@ -180,12 +180,13 @@ async function replayWith(
     // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
     // an empty events file is still written so the run is a complete run.
     const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
-    const events = opts.noEvents ? null : await ThreadedEventSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
+    const events = opts.noEvents ? null : await ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
     if (events) sinks.push(events)
-    const frames = new TableWriter(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
+    const frames = await ThreadedSink.open(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
+    sinks.push(frames)
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta})
-    writers.push(frames, config)
+    writers.push(config)
     if (emptyEvents) writers.push(emptyEvents)
 
     // config.arrow: one row per VM configuration interval; rows are closed when the next one opens.
@@ -223,7 +224,23 @@ async function replayWith(
 
     // --- frame arrivals ----------------------------------------------------------------------
     const l2 = newL2Info()
-    const fc = frames.cols as Record<string, Float64Array | Int32Array | Int16Array | Uint8Array | Uint32Array>
+    // The frames table's columns, held in locals (one typed-array store each per frame).
+    const fcol = frames.cols
+    const fPacket = fcol.packet_id
+    const fT = fcol.t_ns
+    const fSec = fcol.ts_sec
+    const fNsec = fcol.ts_nsec
+    const fCaplen = fcol.caplen
+    const fLen = fcol.len
+    const fSrc = fcol.src_mac
+    const fDst = fcol.dst_mac
+    const fKind = fcol.dst_kind
+    const fVlan = fcol.vlan
+    const fInner = fcol.inner_vlan
+    const fPcp = fcol.pcp
+    const fEthertype = fcol.ethertype
+    const fSrcVm = fcol.src_vm
+    const fHost = fcol.host
     let sec0 = 0
     let nsec0 = 0
     let lastT = 0
@@ -277,38 +294,38 @@ async function replayWith(
       pendLen = frame.origlen
       pendOk = frame.linktype === LINKTYPE_ETHERNET && decodeL2At(frame.bytes, frame.dataOffset, frame.caplen, l2)
       const r = frames.row()
-      fc.packet_id[r] = frame.index
-      fc.t_ns[r] = t
-      fc.ts_sec[r] = frame.tsSec
-      fc.ts_nsec[r] = frame.tsNsec
-      fc.caplen[r] = frame.caplen
-      fc.len[r] = frame.origlen
+      fPacket[r] = frame.index
+      fT[r] = t
+      fSec[r] = frame.tsSec
+      fNsec[r] = frame.tsNsec
+      fCaplen[r] = frame.caplen
+      fLen[r] = frame.origlen
       if (pendOk) {
         pendDst = l2.dst
         pendSrc = l2.src
         pendKind = l2.isBroadcast ? DST_BROADCAST : l2.isMulticast ? DST_MULTICAST : DST_UNICAST
         pendVlan = l2.tags > 0 ? l2.outerVid : -1
-        fc.src_mac[r] = l2.src
-        fc.dst_mac[r] = l2.dst
-        fc.dst_kind[r] = pendKind
-        fc.vlan[r] = pendVlan
-        fc.inner_vlan[r] = l2.tags > 1 ? l2.innerVid : -1
-        fc.pcp[r] = l2.tags > 0 ? l2.outerPcp : -1
-        fc.ethertype[r] = l2.ethertype
+        fSrc[r] = l2.src
+        fDst[r] = l2.dst
+        fKind[r] = pendKind
+        fVlan[r] = pendVlan
+        fInner[r] = l2.tags > 1 ? l2.innerVid : -1
+        fPcp[r] = l2.tags > 0 ? l2.outerPcp : -1
+        fEthertype[r] = l2.ethertype
         const vm = world.vmByMac.get(l2.src)
-        fc.src_vm[r] = vm ?? -1
-        fc.host[r] = vm !== undefined ? world.vms[vm].host : -1
+        fSrcVm[r] = vm ?? -1
+        fHost[r] = vm !== undefined ? world.vms[vm].host : -1
       } else {
         notEther++
-        fc.src_mac[r] = 0
-        fc.dst_mac[r] = 0
-        fc.dst_kind[r] = 0
-        fc.vlan[r] = -1
-        fc.inner_vlan[r] = -1
-        fc.pcp[r] = -1
-        fc.ethertype[r] = 0
-        fc.src_vm[r] = -1
-        fc.host[r] = -1
+        fSrc[r] = 0
+        fDst[r] = 0
+        fKind[r] = 0
+        fVlan[r] = -1
+        fInner[r] = -1
+        fPcp[r] = -1
+        fEthertype[r] = 0
+        fSrcVm[r] = -1
+        fHost[r] = -1
       }
       prevLen = frame.origlen
       lastT = t
@@ -345,7 +362,7 @@ async function replayWith(
 
     for (const row of closed) config.append(row)
     const evRes = events ? await events.close() : emptyEvents!.close()
-    frames.close()
+    await frames.close()
     config.close()
 
     const summary = buildSummary(world, runId, run.finalPath, count, warnings, performance.now() - wallStart)

@@ -1,4 +1,4 @@
-/** Worker side of ThreadedEventSink: encodes the batches it is handed and writes them with a TableWriter. */
+/** Worker side of ThreadedSink: encodes the batches it is handed and writes them with a TableWriter. */
 import {parentPort, workerData} from 'node:worker_threads'
 import type {WorkerInit} from './threaded-sink.js'
 import {TableWriter} from './writer.js'

@@ -30,7 +30,7 @@ export interface WorkerInit {
   state: Int32Array
 }
 
-export class ThreadedEventSink {
+export class ThreadedSink {
   /** Column arrays the producer fills (rows 0..row()). */
   readonly cols: Record<string, ColumnArray>
   private readonly names: string[]
@@ -93,8 +93,8 @@ export class ThreadedEventSink {
   }
 
   /** Start the worker and wait until it can take batches (its load errors surface here). */
-  static async open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): Promise<ThreadedEventSink> {
-    const s = new ThreadedEventSink(target, columns, options)
+  static async open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): Promise<ThreadedSink> {
+    const s = new ThreadedSink(target, columns, options)
     try {
       await s.ready
     } catch (err) {
