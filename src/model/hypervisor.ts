@@ -179,11 +179,34 @@ export class Hypervisor {
 
   private finishEmulated(vm: Vm, t: number): void {
     const w = this.w
-    const host = w.hosts[vm.host]
     const dp = vm.dp
     const reclaimed = vm.shell.finalReap(t, dp)
     this.ctrlEvent(t, EV.mode_quiesce, vm, MODE.passthrough, -1, dp.pluginCode, 0, reclaimed)
-    dp.active = false
+    this.releaseVf(vm, t)
+    vm.switching = false
+    vm.shell.fillRx(t, vm.emu)
+    this.ctrlEvent(t, EV.mode_switch_end, vm, MODE.emulated, -1, vm.emu.pluginCode, 0, t - (this.switchStart[vm.idx] ?? t))
+    vm.shell.resume(t)
+    w.mig.onModeChanged(vm, t)
+  }
+
+  /**
+   * Bonding: the VF disappears under the guest (hot-unplug done). Frames in its rings are lost
+   * (link_down); the VM's MAC now reaches the vSwitch, where the standby vNIC sits.
+   */
+  removeVfAbrupt(vm: Vm, t: number): void {
+    if (vm.mode !== MODE.passthrough) return
+    vm.shell.dropAll(t, vm.dp, REASON.link_down)
+    this.releaseVf(vm, t)
+  }
+
+  /**
+   * Through the PF control API: the VF port stops receiving and forgets the VM's MAC, VLANs and
+   * filters; the MAC goes to the vSwitch; the VF is freed and the VM runs on its vmxnet3 rings.
+   */
+  private releaseVf(vm: Vm, t: number): void {
+    const host = this.w.hosts[vm.host]
+    vm.dp.active = false
     const port = vfPort(vm.vf)
     const esw = host.eswitch
     esw.setRxEnable(port, false) // a freed VF receives nothing
@@ -201,43 +224,7 @@ export class Hypervisor {
     vm.dp = vm.emu
     vm.emu.active = true
     vm.mode = MODE.emulated
-    vm.switching = false
-    vm.shell.fillRx(t, vm.emu)
-    w.onConfig(vm, t)
-    this.ctrlEvent(t, EV.mode_switch_end, vm, MODE.emulated, -1, vm.emu.pluginCode, 0, t - (this.switchStart[vm.idx] ?? t))
-    vm.shell.resume(t)
-    w.mig.onModeChanged(vm, t)
-  }
-
-  /**
-   * Bonding: the VF disappears under the guest (hot-unplug done). Frames in its rings are lost
-   * (link_down); the VM's MAC now reaches the vSwitch, where the standby vNIC sits.
-   */
-  removeVfAbrupt(vm: Vm, t: number): void {
-    const w = this.w
-    const host = w.hosts[vm.host]
-    const dp = vm.dp
-    if (vm.mode !== MODE.passthrough) return
-    vm.shell.dropAll(t, dp, REASON.link_down)
-    dp.active = false
-    const port = vfPort(vm.vf)
-    const esw = host.eswitch
-    esw.setRxEnable(port, false)
-    esw.setPortMac(port, null)
-    this.attachEmulated(vm, host)
-    esw.setPortVlan(port, null)
-    for (const v of vm.vlans) esw.removeVlan(port, v)
-    esw.setMulticast(port, [])
-    esw.setAllMulticast(port, false)
-    esw.setPromiscuous(port, false)
-    this.ctrlEvent(t, EV.vf_free, vm, MODE.emulated, -1, -1, 0, vm.vf)
-    host.vfOwner[vm.vf] = -1
-    vm.vf = -1
-    vm.vfDp = null
-    vm.dp = vm.emu
-    vm.emu.active = true
-    vm.mode = MODE.emulated
-    w.onConfig(vm, t)
+    this.w.onConfig(vm, t)
   }
 
   /** Move an emulated VM's vSwitch port from its host to `to` (live migration resume). */

@@ -154,14 +154,7 @@ export class Shell implements ShellApi {
     while (dp.rxFilled > 0) {
       const d = dp.rxReapIdx
       if (dp.rxWb[d] <= this.now) this.rxReceive(0)
-      else {
-        const s = dp.rxSlot[d]
-        dp.rxSlot[d] = -1
-        dp.rxReapIdx = (d + 1) % dp.rxSize
-        dp.rxFilled--
-        dp.rxFreeCount++
-        this.w.drop(this.now, COMP.shell, s, this.vm.host, this.vm.idx, REASON.mode_switch)
-      }
+      else this.w.drop(this.now, COMP.shell, this.takeRx(dp), this.vm.host, this.vm.idx, REASON.mode_switch)
     }
     // TX descriptors the device has not written back yet: the hypervisor drained TX before calling us,
     // so any left are reclaimed without loss of their frames (already handed to the device).
@@ -184,15 +177,7 @@ export class Shell implements ShellApi {
   /** A device vanished (bonding hot-unplug): every frame in its rings is lost with `reason`. */
   dropAll(t: number, dp: Datapath, reason: number): void {
     this.begin(t, dp)
-    while (dp.rxFilled > 0) {
-      const d = dp.rxReapIdx
-      const s = dp.rxSlot[d]
-      dp.rxSlot[d] = -1
-      dp.rxReapIdx = (d + 1) % dp.rxSize
-      dp.rxFilled--
-      dp.rxFreeCount++
-      this.w.drop(this.now, COMP.nic, s, this.vm.host, this.vm.idx, reason)
-    }
+    while (dp.rxFilled > 0) this.w.drop(this.now, COMP.nic, this.takeRx(dp), this.vm.host, this.vm.idx, reason)
     // TX descriptors the device never fetched (a batching plugin's pending ones) still hold their frames.
     for (let i = 0; i < dp.txCount; i++) {
       const d = (dp.txHead + i) % dp.txSize
@@ -325,11 +310,7 @@ export class Shell implements ShellApi {
     const vm = this.vm
     const pool = w.pool
     const d = dp.rxReapIdx
-    const s = dp.rxSlot[d]
-    dp.rxSlot[d] = -1
-    dp.rxReapIdx = (d + 1) % dp.rxSize
-    dp.rxFilled--
-    dp.rxFreeCount++
+    const s = this.takeRx(dp)
     const pkt = pool.pkt[s]
     const rep = pool.rep[s]
     const len = pool.len[s]
@@ -347,11 +328,7 @@ export class Shell implements ShellApi {
     const dp = this.dp
     if (dp.rxFilled === 0) return
     const d = dp.rxReapIdx
-    const s = dp.rxSlot[d]
-    dp.rxSlot[d] = -1
-    dp.rxReapIdx = (d + 1) % dp.rxSize
-    dp.rxFilled--
-    dp.rxFreeCount++
+    const s = this.takeRx(dp)
     const pool = this.w.pool
     this.w.evVm(this.now, EV.desc_complete, COMP.plugin, this.vm, dp, pool.pkt[s], pool.rep[s], RING.rx, d, pool.len[s], pool.vlan[s],
       this.takeCpu(), SIDE.guest, dp.rxFilled)
@@ -392,6 +369,17 @@ export class Shell implements ShellApi {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Take the next filled RX descriptor off the ring (the plugin reaped it): returns its frame slot. */
+  private takeRx(dp: Datapath): number {
+    const d = dp.rxReapIdx
+    const s = dp.rxSlot[d]
+    dp.rxSlot[d] = -1
+    dp.rxReapIdx = (d + 1) % dp.rxSize
+    dp.rxFilled--
+    dp.rxFreeCount++
+    return s
+  }
 
   private begin(t: number, dp: Datapath): void {
     this.now = t > this.vm.cpuFree ? t : this.vm.cpuFree
