@@ -133,8 +133,6 @@ const TWO32 = 4_294_967_296
 /** Smallest and largest frame incl. FCS: Ethernet minimum 64, jumbo_max 9018 [PM-ETH; 82599-SU]. */
 const MIN_FRAME = 64
 const MAX_FRAME = 9018
-/** Eth (14) + IPv4 (20) + UDP (8) + the 4-byte frame index must fit in a minimum frame (60 B before FCS). */
-const HEADERS = 42
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 32-bit ops only, so identical everywhere. */
 export class Sfc32 {

@@ -18,7 +18,6 @@ export class Datapath {
   readonly pluginCode: number
   /** VF index for DEV_VF, -1 for emulated. */
   readonly vf: number
-  active = false
 
   // TX ring
   readonly txSize: number

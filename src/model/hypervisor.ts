@@ -25,7 +25,6 @@ export class Hypervisor {
   private readonly w: World
   private readonly vmxnet3: PluginDefinition
   /** Plugin chosen for a pending emulated → passthrough switch, per VM. */
-  private readonly pendingPlugin: (PluginDefinition | null)[] = []
   private readonly pendingDp: (Datapath | null)[] = []
   private readonly switchStart: number[] = []
 
@@ -43,7 +42,6 @@ export class Hypervisor {
     const cfg = inst.init()
     vm.emu = new Datapath(DEV_EMULATED, inst, w.pluginCode(pluginId(this.vmxnet3.manifest)), -1, cfg.txRing, cfg.rxRing)
     vm.dp = vm.emu
-    vm.emu.active = true
     vm.mode = MODE.emulated
     const host = w.hosts[vm.host]
     this.attachEmulated(vm, host)
@@ -102,7 +100,6 @@ export class Hypervisor {
       this.reject(vm, loadAt, code, REASON.plugin_threw)
       return false
     }
-    this.pendingPlugin[vm.idx] = def
     this.pendingDp[vm.idx] = dp
     this.switchStart[vm.idx] = t
     if (boot) this.cutOverToPassthrough(vm, t)
@@ -130,7 +127,6 @@ export class Hypervisor {
     this.ctrlEvent(t, EV.plugin_load, vm, MODE.passthrough, -1, dp.pluginCode, 0, -1)
     // Frames already in the vmxnet3 ring are delivered before the shell moves to the plugin.
     vm.shell.finalReap(t, vm.emu)
-    vm.emu.active = false
     this.detachEmulated(vm, host)
     // PF control API: the VF port gets the VM's MAC, VLAN and filters.
     const port = vfPort(vm.vf)
@@ -143,7 +139,6 @@ export class Hypervisor {
     esw.setRxEnable(port, true)
     vm.vfDp = dp
     vm.dp = dp
-    dp.active = true
     vm.mode = MODE.passthrough
     vm.shell.fillRx(t, dp)
     w.onConfig(vm, t)
@@ -206,7 +201,6 @@ export class Hypervisor {
    */
   private releaseVf(vm: Vm, t: number): void {
     const host = this.w.hosts[vm.host]
-    vm.dp.active = false
     const port = vfPort(vm.vf)
     const esw = host.eswitch
     esw.setRxEnable(port, false) // a freed VF receives nothing
@@ -222,7 +216,6 @@ export class Hypervisor {
     vm.vf = -1
     vm.vfDp = null
     vm.dp = vm.emu
-    vm.emu.active = true
     vm.mode = MODE.emulated
     this.w.onConfig(vm, t)
   }

@@ -30,6 +30,3 @@ export const NIC_MODELS: Record<string, NicModelSpec> = {
   // A host without SR-IOV: a plain NIC behind the vSwitch; VMs there run emulated.
   none: {name: 'none', descBytes: 16, txPrefetch: 40, txWbBatch: 8, defaultPlugin: null, maxVfs: 0, uniformRings: false},
 }
-
-/** The emulated vmxnet3 device: 16 B TX/RX descriptors [L-DEFS]. */
-export const VMXNET3_DEVICE = 'vmxnet3'

@@ -87,11 +87,11 @@ export class Shell implements ShellApi {
       start = t + cost
       w.evVm(t, EV.virq_inject, COMP.hypervisor, vm, dp, -1, -1, -1, -1, -1, -1, cost, SIDE.hypervisor, -1)
     }
-    this.poll(start, true)
+    this.poll(start)
   }
 
   /** A poll pass (after an interrupt, or a NAPI repoll when the budget ran out). */
-  poll(t: number, _fromIrq: boolean): void {
+  poll(t: number): void {
     const w = this.w
     const vm = this.vm
     const dp = vm.dp
@@ -199,8 +199,8 @@ export class Shell implements ShellApi {
   unpaused(t: number): void {
     if (this.vm.pollOnResume) {
       this.vm.pollOnResume = false
-      this.poll(t, true)
-    } else if (this.vm.dp.rxFilled > 0) this.poll(t, true)
+      this.poll(t)
+    } else if (this.vm.dp.rxFilled > 0) this.poll(t)
     this.resume(t)
   }
 

@@ -102,11 +102,6 @@ export class PhysicalSwitch {
     w.q.push(end + w.p.eswitch_ns, PRIO_DATA, K_ESWITCH, s, port * 256 + UPLINK)
   }
 
-  /** Scheduled delivery outside (kept for callers that compute a later time). */
-  extDeliver(t: number, s: number): void {
-    this.deliverExternal(t, s)
-  }
-
   private deliverExternal(t: number, s: number): void {
     const w = this.w
     const pool = w.pool

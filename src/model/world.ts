@@ -19,7 +19,7 @@ import type {PluginCatalog} from '../plugins/loader.js'
 import type {Scenario, VmSpec} from '../scenario/types.js'
 import {Datapath} from './datapath.js'
 import {EmbeddedSwitch, PF, UPLINK, vfPort} from './eswitch.js'
-import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST, FramePool} from './frames.js'
+import {FramePool} from './frames.js'
 import {LatencyHistogram} from './histogram.js'
 import {NIC_MODELS, type NicModelSpec} from './nics.js'
 import {resolveParams, type Params} from './params.js'
@@ -41,8 +41,7 @@ export const K_PTIMER = 6 // a = vm, b = timer generation
 export const K_CTRL = 7 // a = operation index
 export const K_CTRL_APPLY = 8 // a = operation index
 export const K_MODE_STEP = 9 // a = vm, b = step
-export const K_EXT_DELIVER = 10 // a = slot (delivery outside, after the physical switch's egress)
-export const K_MIG_STEP = 11 // a = migration index, b = step
+export const K_MIG_STEP = 10 // a = migration index, b = step
 
 /** Priorities for ties at the same ns: control before data, data before interrupts. */
 export const PRIO_CTRL = 0
@@ -296,12 +295,6 @@ export class World {
     this.tr.emit(t, EV.drop, COMP.capture, packetId, 0, -1, -1, -1, -1, -1, -1, -1, len, -1, -1, REASON.not_ethernet, -1, 0, -1, -1)
   }
 
-  /** Kind of destination for a MAC (48-bit): broadcast, multicast (group bit) or unicast. */
-  static dstKind(mac: number): number {
-    if (mac === 0xffffffffffff) return DST_BROADCAST
-    return Math.floor(mac / 0x10000000000) & 1 ? DST_MULTICAST : DST_UNICAST
-  }
-
   // --- the kernel loop -----------------------------------------------------------------------
 
   /**
@@ -333,7 +326,7 @@ export class World {
           this.vms[a].shell.irq(t, b)
           break
         case K_POLL:
-          this.vms[a].shell.poll(t, false)
+          this.vms[a].shell.poll(t)
           break
         case K_PTIMER:
           this.vms[a].shell.timer(t, b)
@@ -346,9 +339,6 @@ export class World {
           break
         case K_MODE_STEP:
           this.hv.modeStep(t, a, b)
-          break
-        case K_EXT_DELIVER:
-          this.pswitch.extDeliver(t, a)
           break
         case K_MIG_STEP:
           this.mig.step(t, a, b)

@@ -20,7 +20,6 @@ import type {ColumnSpec} from './schema.js'
 import {allocColumnArrays, type ColumnArray, type TableWriterOptions, type TableWriterResult} from './writer.js'
 
 const SLOTS = 3
-const ERROR = 2
 
 export interface WorkerInit {
   target: string
