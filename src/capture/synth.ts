@@ -17,6 +17,7 @@
  *   for an untagged frame, size for a tagged one (the tag adds 4 B: 1518 → 1522 on the wire, as a port-VLAN
  *   insert does; max_frame / max_frame_vlan 1518 / 1522 [PM-ETH; 82599-SU]). No FCS is captured.
  */
+import {Rng} from '../sim/rng.js'
 import {unlinkSync} from 'node:fs'
 import {UserError} from '../errors.js'
 import type {CaptureFormat} from './types.js'
@@ -134,36 +135,12 @@ const TWO32 = 4_294_967_296
 const MIN_FRAME = 64
 const MAX_FRAME = 9018
 
-/** sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 32-bit ops only, so identical everywhere. */
-export class Sfc32 {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
-
-  constructor(seed: number) {
-    this.a = 0x9e3779b9
-    this.b = 0x243f6a88
-    this.c = Math.floor(seed / TWO32) | 0
-    this.d = seed >>> 0
-    for (let i = 0; i < 15; i++) this.next() // decorrelate nearby seeds
-  }
-
-  /** Uniform uint32. */
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0
-    this.d = (this.d + 1) | 0
-    this.a = this.b ^ (this.b >>> 9)
-    this.b = (this.c + (this.c << 3)) | 0
-    this.c = ((this.c << 21) | (this.c >>> 11)) + t
-    this.c |= 0
-    return t >>> 0
-  }
-
-  /** Uniform in [0, 1). */
-  float(): number {
-    return this.next() / TWO32
-  }
+/**
+ * The generator's random stream: the project's sfc32 (src/sim/rng.ts), seeded the way capture synth
+ * always was (fixed words + the seed's two halves), so a seed keeps producing the same file.
+ */
+export function synthRng(seed: number): Rng {
+  return Rng.fromState(`synth/${seed}`, 0x9e3779b9, 0x243f6a88, Math.floor(seed / TWO32) | 0, seed >>> 0)
 }
 
 /** Validates options, fills defaults; throws UserError naming the option (and its command flag). */
@@ -333,7 +310,7 @@ const K_VM_EXT = 3
 const K_EXT_VM = 4
 
 function generate(o: ResolvedSynthOptions, w: CaptureWriter): SynthSummary {
-  const rng = new Sfc32(o.seed)
+  const rng = synthRng(o.seed)
   const hosts = synthHosts(o)
   const nVm = o.vms
   const nExt = o.externals
@@ -427,7 +404,7 @@ function generate(o: ResolvedSynthOptions, w: CaptureWriter): SynthSummary {
           gap++
         }
       } else {
-        gap = Math.round(-Math.log((rng.next() + 1) / TWO32) * meanGap)
+        gap = Math.round(-Math.log((rng.nextU32() + 1) / TWO32) * meanGap)
       }
       elapsed += gap
       nsec += gap
@@ -438,35 +415,35 @@ function generate(o: ResolvedSynthOptions, w: CaptureWriter): SynthSummary {
     }
 
     // Kind, source, destination, VLAN.
-    const u = rng.float()
-    const kind = u < tBcast ? K_BCAST : u < tMcast ? K_MCAST : u < tVmvm ? K_VMVM : rng.next() & 1 ? K_EXT_VM : K_VM_EXT
+    const u = rng.next()
+    const kind = u < tBcast ? K_BCAST : u < tMcast ? K_MCAST : u < tVmvm ? K_VMVM : rng.nextU32() & 1 ? K_EXT_VM : K_VM_EXT
     let src: number
     let dst = -1
     let tag: number
     let group = 0
     if (kind === K_VMVM) {
-      src = vmvmSources[(rng.float() * vmvmSources.length) | 0]
+      src = vmvmSources[(rng.next() * vmvmSources.length) | 0]
       const g = groupOf[src]
-      let k = (rng.float() * (groupSize[g] - 1)) | 0
+      let k = (rng.next() * (groupSize[g] - 1)) | 0
       if (k >= posInGroup[src]) k++
       dst = members[groupStart[g] + k]
       tag = vlan[src]
       cVmvm++
     } else if (kind === K_VM_EXT) {
-      src = (rng.float() * nVm) | 0
-      dst = nVm + ((rng.float() * nExt) | 0)
+      src = (rng.next() * nVm) | 0
+      dst = nVm + ((rng.next() * nExt) | 0)
       tag = vlan[src]
       cVmExt++
     } else if (kind === K_EXT_VM) {
-      src = nVm + ((rng.float() * nExt) | 0)
-      dst = (rng.float() * nVm) | 0
+      src = nVm + ((rng.next() * nExt) | 0)
+      dst = (rng.next() * nVm) | 0
       tag = vlan[dst]
       cExtVm++
     } else {
-      src = (rng.float() * nHosts) | 0
-      tag = src < nVm ? vlan[src] : vlan[(rng.float() * nVm) | 0]
+      src = (rng.next() * nHosts) | 0
+      tag = src < nVm ? vlan[src] : vlan[(rng.next() * nVm) | 0]
       if (kind === K_MCAST) {
-        group = (rng.float() * MCAST_GROUPS.length) | 0
+        group = (rng.next() * MCAST_GROUPS.length) | 0
         cMcast++
       } else {
         cBcast++
@@ -476,11 +453,11 @@ function generate(o: ResolvedSynthOptions, w: CaptureWriter): SynthSummary {
     // Size.
     let size: number
     if (uniformSizes) {
-      size = sizeLo + ((rng.float() * sizeSpan) | 0)
+      size = sizeLo + ((rng.next() * sizeSpan) | 0)
     } else if (nSizes === 1) {
       size = sizeVals[0]
     } else {
-      const r = rng.float()
+      const r = rng.next()
       let i = 0
       while (i < nSizes - 1 && r >= sizeCum[i]) i++
       size = sizeVals[i]

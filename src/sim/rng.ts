@@ -57,6 +57,21 @@ export class Rng {
     for (let i = 0; i < 15; i++) this.nextU32()
   }
 
+  /**
+   * A stream started from four explicit state words (then `discard` outputs dropped), for generators
+   * whose published output depends on their own seeding (capture synth keeps its files byte-stable).
+   */
+  static fromState(key: string, s0: number, s1: number, s2: number, s3: number, discard = 15): Rng {
+    const r = Object.create(Rng.prototype) as Rng
+    ;(r as unknown as {key: string}).key = key
+    r.s0 = s0 | 0
+    r.s1 = s1 | 0
+    r.s2 = s2 | 0
+    r.s3 = s3 | 0
+    for (let i = 0; i < discard; i++) r.nextU32()
+    return r
+  }
+
   /** An independent stream named `label`, derived from this stream's key only (not from its state). */
   fork(label: string): Rng {
     return new Rng(`${this.key}/${label}`)
