@@ -13,7 +13,7 @@ export interface EventColumns {
   plugin: Int8Array | Int16Array | Int32Array
   queue: Int8Array | Int16Array | Int32Array
   ring: Int8Array | Int16Array | Int32Array
-  desc: Int32Array
+  desc_idx: Int32Array
   len: Int32Array | Uint32Array | Float64Array
   vlan: Int8Array | Int16Array | Int32Array
   target: Int8Array | Int16Array | Int32Array
@@ -79,7 +79,7 @@ export class Tracer {
     this.cPlugin = c.plugin
     this.cQueue = c.queue
     this.cRing = c.ring
-    this.cDesc = c.desc
+    this.cDesc = c.desc_idx
     this.cLen = c.len
     this.cVlan = c.vlan
     this.cTarget = c.target

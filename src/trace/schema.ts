@@ -7,7 +7,7 @@
  * schema metadata of every file (`npa_trace.schema_version`).
  */
 
-export const SCHEMA_VERSION = '2'
+export const SCHEMA_VERSION = '3'
 
 // ---------------------------------------------------------------------------------------------
 // Fixed dictionaries (codes are array indices; -1 in a nullable column means null)
@@ -102,7 +102,7 @@ export const EVENT_SPECS = [
   // --- wire and physical switch
   {name: 'wire_tx', component: 'wire', description: 'Frame serialized onto a host uplink toward the physical switch (time = end of serialization)', aux: 'serialization ns including preamble+IFG'},
   {name: 'wire_rx', component: 'wire', description: 'Frame received from the physical switch on a host uplink (time = end of serialization)', aux: 'serialization ns including preamble+IFG'},
-  {name: 'phys_forward', component: 'pswitch', description: 'The physical switch forwards a frame (learned port, or flood)', aux: '1 when flooded'},
+  {name: 'phys_forward', component: 'pswitch', description: 'The physical switch forwards a frame (learned port, or flood)', aux: 'parent replica (a flood gives each port a new replica)'},
   // --- descriptor lifecycle (one state machine; ring = tx|rx, desc = index)
   {name: 'desc_post', component: 'plugin', description: 'Descriptor posted by the plugin (TX: frame to send; RX: empty buffer)', aux: 'ring occupancy after posting'},
   {name: 'doorbell', component: 'plugin', description: 'Tail/producer register write: straight to the VF in passthrough, trapped in emulation', aux: 'descriptors made visible by this write'},
@@ -211,7 +211,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
   {name: 'plugin', type: 'dict:plugin', nullable: true, description: 'Plugin (name@version) driving the data path for this event'},
   {name: 'queue', type: 'i16', nullable: true, description: 'Queue index on the device'},
   {name: 'ring', type: 'dict:ring', nullable: true, description: 'Descriptor ring: tx or rx'},
-  {name: 'desc', type: 'i32', nullable: true, description: 'Descriptor index in the ring'},
+  {name: 'desc_idx', type: 'i32', nullable: true, description: 'Descriptor index in the ring'},
   {name: 'len', type: 'u32', nullable: true, description: 'Frame length in bytes on this hop (after VLAN insert/strip)'},
   {name: 'vlan', type: 'i16', nullable: true, description: 'VLAN id the frame carries on this hop; null when untagged'},
   {name: 'target', type: 'dict:target', nullable: true, description: 'Where a forward/deliver event sends the replica: a VM name, "pf" (the vSwitch side), "uplink" (the host\'s wire) or "external" (outside the modelled hosts)'},
@@ -223,7 +223,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
 ]
 
 export const FRAME_COLUMNS: readonly ColumnSpec[] = [
-  {name: 'packet_id', type: 'i64', nullable: false, description: 'Index of the frame in the capture (0-based, packet records only)'},
+  {name: 'packet_id', type: 'u32', nullable: false, description: 'Index of the frame in the capture (0-based, packet records only)'},
   {name: 't_ns', type: 'i64', nullable: false, description: 'Simulated time the frame entered the model (after pacing)'},
   {name: 'ts_sec', type: 'i64', nullable: false, description: 'Capture timestamp: seconds since the epoch'},
   {name: 'ts_nsec', type: 'u32', nullable: false, description: 'Capture timestamp: nanoseconds within the second'},

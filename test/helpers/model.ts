@@ -9,7 +9,7 @@ import {COMPONENTS, DETAILS, EVENT_NAMES, MODES, REASONS, RINGS, SIDES} from '..
 import {K_ARRIVAL, PRIO_DATA, World} from '../../src/model/world.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../../src/model/frames.js'
 
-const COLS = ['t_ns', 'event', 'component', 'packet_id', 'replica', 'host', 'vm', 'mode', 'plugin', 'queue', 'ring', 'desc', 'len', 'vlan',
+const COLS = ['t_ns', 'event', 'component', 'packet_id', 'replica', 'host', 'vm', 'mode', 'plugin', 'queue', 'ring', 'desc_idx', 'len', 'vlan',
   'target', 'reason', 'detail', 'cpu_ns', 'side', 'aux'] as const
 
 /** Fixed-capacity in-memory sink: the Tracer caches the column arrays, so they must never be replaced. */
@@ -120,7 +120,7 @@ export class TestWorld {
       out.push({
         t: c.t_ns[r], event: EVENT_NAMES[c.event[r]], component: COMPONENTS[c.component[r]], pkt: nul(c.packet_id[r]), rep: nul(c.replica[r]),
         host: name(this.world.hosts.map((h) => h.name), c.host[r]), vm: name(vmNames, c.vm[r]), mode: name(MODES, c.mode[r]),
-        plugin: name(this.pluginNames, c.plugin[r]), ring: name(RINGS, c.ring[r]), desc: nul(c.desc[r]), len: nul(c.len[r]),
+        plugin: name(this.pluginNames, c.plugin[r]), ring: name(RINGS, c.ring[r]), desc: nul(c.desc_idx[r]), len: nul(c.len[r]),
         vlan: nul(c.vlan[r]), target: name(this.world.targetNames, c.target[r]), reason: name(REASONS, c.reason[r]),
         detail: name(DETAILS, c.detail[r]), cpu: c.cpu_ns[r], side: name(SIDES, c.side[r]), aux: c.aux[r] === -1 ? null : c.aux[r],
       })

@@ -74,7 +74,7 @@ w('round trip: values, nulls, dictionaries, metadata, several batches', () => {
   assert.equal(col(t, 'cpu_ns'), i50.map((i) => i * 10))
   assert.equal(col(t, 'aux'), i50.map((i) => (i === 3 ? -(2 ** 40) : null)))
   // Columns never set are null in every row, also after a batch was flushed (no stale values).
-  for (const name of ['replica', 'host', 'mode', 'plugin', 'queue', 'ring', 'desc', 'vlan', 'target', 'detail', 'side']) {
+  for (const name of ['replica', 'host', 'mode', 'plugin', 'queue', 'ring', 'desc_idx', 'vlan', 'target', 'detail', 'side']) {
     assert.equal(col(t, name), i50.map(() => null), name)
   }
   // The declared dictionaries, whole, whichever codes are used.

@@ -6,7 +6,7 @@
 -- Formats a 48-bit MAC held in a BIGINT as "aa:bb:cc:dd:ee:ff".
 CREATE OR REPLACE MACRO mac_str(mac) AS
   CASE WHEN mac IS NULL THEN NULL ELSE
-    regexp_replace(printf('%012x', mac::BIGINT), '(..)(?!$)', '\1:', 'g')
+    rtrim(regexp_replace(printf('%012x', mac::BIGINT), '(..)', '\1:', 'g'), ':')
   END;
 
 -- Parses "aa:bb:cc:dd:ee:ff" (or "aa-bb-..") into the BIGINT form used by frames and config.
@@ -46,8 +46,8 @@ CREATE OR REPLACE VIEW events (
   queue,
   -- Descriptor ring: tx or rx.
   ring,
-  -- Descriptor index in the ring. A reserved word: write it "desc" in SQL.
-  "desc",
+  -- Descriptor index in the ring.
+  desc_idx,
   -- Frame length in bytes on this hop (after VLAN insert/strip).
   len,
   -- VLAN id the frame carries on this hop; NULL when untagged.
@@ -65,7 +65,7 @@ CREATE OR REPLACE VIEW events (
   -- Event-specific number: occupancy, delay, latency, parent replica... (see npa-trace schema).
   aux
 ) AS
-SELECT run_id, seq, t_ns, event, component, packet_id, replica, host, vm, mode, plugin, queue, ring, "desc", len, vlan, target,
+SELECT run_id, seq, t_ns, event, component, packet_id, replica, host, vm, mode, plugin, queue, ring, desc_idx, len, vlan, target,
   reason, detail, cpu_ns, side, aux
 FROM _events;
 
