@@ -16,8 +16,13 @@ export class LatencyHistogram {
     if (v < 0) v = 0
     let b: number
     if (v < SUB) b = Math.floor(v)
-    else {
-      const e = Math.floor(Math.log2(v)) // v >= 64 → e >= 6
+    else if (v < 0x80000000) {
+      // integer fast path: exponent from the leading zeros, mantissa by shifting (no log2, no pow)
+      const x = v | 0
+      const e = 31 - Math.clz32(x) // ≥ 6
+      b = (e - SUB_BITS + 1) * SUB + ((x >>> (e - SUB_BITS)) - SUB)
+    } else {
+      const e = Math.floor(Math.log2(v))
       b = (e - SUB_BITS + 1) * SUB + (Math.floor(v / 2 ** (e - SUB_BITS)) - SUB)
     }
     this.counts[b]++

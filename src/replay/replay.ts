@@ -180,11 +180,17 @@ async function replayWith(
     // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
     // an empty events file is still written so the run is a complete run.
     const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
-    const events = opts.noEvents ? null : await ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
+    // Both writer threads start at once (each takes a moment to load its modules).
+    const [evOpen, frOpen] = await Promise.allSettled([
+      opts.noEvents ? Promise.resolve(null) : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts),
+      ThreadedSink.open(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows}),
+    ])
+    for (const r of [evOpen, frOpen]) if (r.status === 'fulfilled' && r.value) sinks.push(r.value)
+    if (evOpen.status === 'rejected') throw evOpen.reason
+    if (frOpen.status === 'rejected') throw frOpen.reason
+    const events = evOpen.value
+    const frames = frOpen.value
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
-    if (events) sinks.push(events)
-    const frames = await ThreadedSink.open(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
-    sinks.push(frames)
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta})
     writers.push(config)
     if (emptyEvents) writers.push(emptyEvents)
