@@ -182,13 +182,14 @@ function planColumn(table: RunTable, field: Field, file: string): ColPlan {
 // Pass 1: schemas and dictionaries (footers only; cheap)
 // ---------------------------------------------------------------------------------------------
 
-interface FileHead {
+export interface FileHead {
   schema: Schema
   /** Dictionary values per column name. */
   dicts: Map<string, string[]>
 }
 
-async function readHead(file: string): Promise<FileHead> {
+/** Schema and dictionaries of an Arrow IPC file (also used by the Perfetto export). */
+export async function readHead(file: string): Promise<FileHead> {
   let fh
   try {
     fh = await open(file, 'r')

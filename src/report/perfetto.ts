@@ -29,9 +29,9 @@
  * is read once through the file reader for the schema, a schema message is put in front, and the body
  * is fed to the synchronous stream reader in 4 MiB readSync chunks.
  */
+import {readHead} from '../analysis/loader.js'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {open} from 'node:fs/promises'
 import {RecordBatchReader, RecordBatchStreamWriter} from 'apache-arrow'
 import type {Data, RecordBatch, Schema} from 'apache-arrow'
 import {UserError} from '../errors.js'
@@ -229,26 +229,6 @@ function runEvents(dir: string): {id: string; json: Record<string, unknown>; eve
 
 const CHUNK = 4 << 20
 
-async function fileSchema(file: string): Promise<Schema> {
-  let fh
-  try {
-    fh = await open(file, 'r')
-  } catch (err) {
-    throw new UserError(`cannot open ${file}: ${(err as Error).message}`)
-  }
-  try {
-    const reader = await RecordBatchReader.from(fh)
-    await reader.open()
-    if (!reader.isFile()) throw new UserError(`${file}: not an Arrow IPC file`, {hint: 'replay the capture again'})
-    return reader.schema
-  } catch (err) {
-    if (err instanceof UserError) throw err
-    throw new UserError(`${file}: not a readable Arrow IPC file (${(err as Error).message})`, {hint: 'replay the capture again'})
-  } finally {
-    await fh.close()
-  }
-}
-
 /** The messages of an Arrow IPC file as a stream: a schema message, then the body between the magic and the footer. */
 function* streamChunks(file: string, schema: Schema): Generator<Uint8Array> {
   yield new RecordBatchStreamWriter().reset(undefined, schema).toUint8Array(true)
@@ -418,7 +398,7 @@ export async function exportPerfetto(opts: PerfettoOptions): Promise<PerfettoRes
   const c = new Cols()
   try {
     outer: for (const file of run.events) {
-      const schema = await fileSchema(file)
+      const schema = (await readHead(file)).schema
       for (const batch of RecordBatchReader.from(streamChunks(file, schema))) {
         bindBatch(c, batch, file)
         const n = batch.numRows
