@@ -366,26 +366,8 @@ export class StageCollector {
         duckdb.copy_data_to_vector(duckdb.data_chunk_get_vector(raw, 1), 0, u16.buffer, 0, len * 2)
         // times
         for (let c = 0; c < NT; c++) {
-          let nulls = 0
-          valid.fill(0)
-          for (let i = 0; i < len; i++) {
-            const v = this.times[(start + i) * NT + c]
-            if (v === v) {
-              i64[2 * i] = v % TWO32
-              i64[2 * i + 1] = Math.floor(v / TWO32)
-              valid[i >> 3] |= 1 << (i & 7)
-            } else {
-              i64[2 * i] = 0
-              i64[2 * i + 1] = 0
-              nulls++
-            }
-          }
-          const vec = duckdb.data_chunk_get_vector(raw, 2 + c)
-          duckdb.copy_data_to_vector(vec, 0, i64.buffer, 0, len * 8)
-          if (nulls > 0) {
-            duckdb.vector_ensure_validity_writable(vec)
-            duckdb.copy_data_to_vector_validity(vec, 0, valid.buffer, 0, (len + 7) >> 3)
-          }
+          const times = this.times
+          putI64(duckdb.data_chunk_get_vector(raw, 2 + c), len, i64, valid, (i) => times[(start + i) * NT + c])
         }
         // enums
         for (let c = 0; c < NE; c++) {
@@ -406,34 +388,11 @@ export class StageCollector {
           }
           const vec = duckdb.data_chunk_get_vector(raw, 2 + NT + c)
           duckdb.copy_data_to_vector(vec, 0, out.buffer, 0, len * w)
-          if (nulls > 0) {
-            duckdb.vector_ensure_validity_writable(vec)
-            duckdb.copy_data_to_vector_validity(vec, 0, valid.buffer, 0, (len + 7) >> 3)
-          }
+          setValidity(vec, nulls, valid, len)
         }
-        // first_forward_aux
-        {
-          let nulls = 0
-          valid.fill(0)
-          for (let i = 0; i < len; i++) {
-            const v = this.fwdAux[start + i]
-            if (v === v && v !== Infinity) {
-              i64[2 * i] = v % TWO32
-              i64[2 * i + 1] = Math.floor(v / TWO32)
-              valid[i >> 3] |= 1 << (i & 7)
-            } else {
-              i64[2 * i] = 0
-              i64[2 * i + 1] = 0
-              nulls++
-            }
-          }
-          const vec = duckdb.data_chunk_get_vector(raw, 2 + NT + NE)
-          duckdb.copy_data_to_vector(vec, 0, i64.buffer, 0, len * 8)
-          if (nulls > 0) {
-            duckdb.vector_ensure_validity_writable(vec)
-            duckdb.copy_data_to_vector_validity(vec, 0, valid.buffer, 0, (len + 7) >> 3)
-          }
-        }
+        // first_forward_aux (Infinity: no forward)
+        const fwdAux = this.fwdAux
+        putI64(duckdb.data_chunk_get_vector(raw, 2 + NT + NE), len, i64, valid, (i) => fwdAux[start + i])
         // the frame's columns
         const fc = 2 + NT + NE + 1
         const fcols = [frames.srcVm, frames.host, frames.dstKind, frames.vlan, frames.len]
@@ -499,4 +458,34 @@ function hash(key: number): number {
   let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b)
   h ^= h >>> 15
   return h
+}
+
+/** Mark the nulls of a vector (only when there are any: DuckDB vectors start all-valid). */
+function setValidity(vec: ReturnType<typeof duckdb.data_chunk_get_vector>, nulls: number, valid: Uint8Array<ArrayBuffer>, len: number): void {
+  if (nulls === 0) return
+  duckdb.vector_ensure_validity_writable(vec)
+  duckdb.copy_data_to_vector_validity(vec, 0, valid.buffer, 0, (len + 7) >> 3)
+}
+
+/**
+ * Fill a BIGINT vector with `len` integer values (exact below 2^53) written as two 32-bit words each,
+ * no BigInt; NaN and ±Infinity become NULL.
+ */
+function putI64(vec: ReturnType<typeof duckdb.data_chunk_get_vector>, len: number, i64: Int32Array<ArrayBuffer>, valid: Uint8Array<ArrayBuffer>, at: (i: number) => number): void {
+  let nulls = 0
+  valid.fill(0)
+  for (let i = 0; i < len; i++) {
+    const v = at(i)
+    if (Number.isFinite(v)) {
+      i64[2 * i] = v % TWO32
+      i64[2 * i + 1] = Math.floor(v / TWO32)
+      valid[i >> 3] |= 1 << (i & 7)
+    } else {
+      i64[2 * i] = 0
+      i64[2 * i + 1] = 0
+      nulls++
+    }
+  }
+  duckdb.copy_data_to_vector(vec, 0, i64.buffer, 0, len * 8)
+  setValidity(vec, nulls, valid, len)
 }

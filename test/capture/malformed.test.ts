@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert'
 import {inspectCapture} from '../../src/capture/inspect.js'
 import {openCapture} from '../../src/capture/reader.js'
 import {CaptureFormatError} from '../../src/errors.js'
-import {diffWithOracle, libpcapSnaplenCut, loadOracle, sharedCaptures} from '../helpers/capture-bytes.js'
+import {diffWithOracle, libpcapSnaplenCut, loadOracle, readToEnd, sharedCaptures} from '../helpers/capture-bytes.js'
 
 process.env.NODE_ENV ??= 'test' // otherwise oclif runs in prod mode and loads dist/ instead of the TS sources
 const t = suite('capture/malformed')
@@ -108,18 +108,7 @@ if (dir === null) {
       t(`${name}: rejected with one clear line`, () => {
         const [re, framesBefore] = REJECTED[name]
         const t0 = performance.now()
-        let frames = 0
-        let caught: unknown
-        try {
-          const r = openCapture(path)
-          try {
-            while (r.next() !== null) frames++
-          } finally {
-            r.close()
-          }
-        } catch (error) {
-          caught = error
-        }
+        const {frames, error: caught} = readToEnd(path)
         const ms = performance.now() - t0
         assert.instance(caught, CaptureFormatError)
         const msg = (caught as Error).message

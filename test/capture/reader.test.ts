@@ -3,7 +3,7 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {openCapture, type ReaderFrame} from '../../src/capture/reader.js'
 import {CaptureFormatError, UserError} from '../../src/errors.js'
-import {ethFrame, pcapBytes, PcapngBuilder, writeTmp} from '../helpers/capture-bytes.js'
+import {ethFrame, pcapBytes, PcapngBuilder, readToEnd, writeTmp} from '../helpers/capture-bytes.js'
 
 /** Every frame of a file as plain objects (copies), plus the reader for its other facts. */
 function readAll(path: string, opts = {}): {frames: Array<Omit<ReaderFrame, 'bytes'> & {hex: string}>; reader: ReturnType<typeof openCapture>} {
@@ -460,18 +460,7 @@ const cases: ErrCase[] = [
 for (const c of cases) {
   errs(`${c.name}: one-line CaptureFormatError naming file, place and offset`, () => {
     const path = writeTmp(`err-${c.name.replace(/[^a-z0-9]+/gi, '-')}.cap`, c.bytes)
-    let frames = 0
-    let caught: unknown
-    try {
-      const r = openCapture(path)
-      try {
-        while (r.next() !== null) frames++
-      } finally {
-        r.close()
-      }
-    } catch (error) {
-      caught = error
-    }
+    const {frames, error: caught} = readToEnd(path)
     assert.instance(caught, CaptureFormatError, `no error for ${c.name}`)
     const e = caught as CaptureFormatError
     assert.ok(e.message.startsWith(`${path}: `), e.message)

@@ -6,10 +6,27 @@ import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {openCapture} from '../../src/capture/reader.js'
 
 let dir: string | undefined
 
 /** Write bytes to a fresh file in a per-process temp dir; returns its path. */
+/** Read a capture to its end with the library's reader: frames read, and the error that stopped it (if any). */
+export function readToEnd(path: string): {frames: number; error: unknown} {
+  let frames = 0
+  try {
+    const r = openCapture(path)
+    try {
+      while (r.next() !== null) frames++
+    } finally {
+      r.close()
+    }
+  } catch (error) {
+    return {frames, error}
+  }
+  return {frames, error: undefined}
+}
+
 export function writeTmp(name: string, bytes: Uint8Array): string {
   dir ??= mkdtempSync(join(tmpdir(), 'npa-capture-test-'))
   const p = join(dir, name)

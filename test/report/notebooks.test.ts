@@ -2,7 +2,7 @@
  * Every bundled notebook rendered against small runs; the tables and charts in the HTML are checked
  * against values computed independently from the Arrow files (apache-arrow, no DuckDB).
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
