@@ -273,12 +273,13 @@ export class World {
   /**
    * A capture frame enters at time t. A frame whose source MAC belongs to a VM is that VM's TX (its
    * stack hands it to the shell); every other frame arrives at the physical switch from outside.
-   * `vlan` is the outer VLAN seen in the capture (-1 none).
+   * `vlan` is the outer VLAN seen in the capture (-1 none); `vmIdx` the sending VM if the caller
+   * already looked it up (-1: from outside).
    */
-  inject(t: number, packetId: number, len: number, dst: number, src: number, kind: number, vlan: number): void {
-    const vmIdx = this.vmByMac.get(src)
-    const s = this.pool.allocFrame(packetId, len, vlan, dst, src, kind, t, vmIdx ?? -1)
-    if (vmIdx !== undefined) {
+  inject(t: number, packetId: number, len: number, dst: number, src: number, kind: number, vlan: number,
+    vmIdx: number = this.vmByMac.get(src) ?? -1): void {
+    const s = this.pool.allocFrame(packetId, len, vlan, dst, src, kind, t, vmIdx)
+    if (vmIdx >= 0) {
       const vm = this.vms[vmIdx]
       this.tr.emit(t, EV.frame_in, COMP.capture, packetId, 0, vm.host, vmIdx, vm.mode, vm.dp.pluginCode, -1, -1, -1, len, vlan,
         -1, -1, -1, 0, -1, -1)

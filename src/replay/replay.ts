@@ -257,6 +257,8 @@ async function replayWith(
     let pendSrc = 0
     let pendKind = 0
     let pendVlan = -1
+    let pendVm = -1
+    let pendRow = 0
     let pendOk = true
     let prevLen = 0
     let outOfOrder = 0
@@ -300,6 +302,8 @@ async function replayWith(
       pendLen = frame.origlen
       pendOk = frame.linktype === LINKTYPE_ETHERNET && decodeL2At(frame.bytes, frame.dataOffset, frame.caplen, l2)
       const r = frames.row()
+      pendRow = r
+      pendVm = -1
       fPacket[r] = frame.index
       fT[r] = t
       fSec[r] = frame.tsSec
@@ -318,9 +322,9 @@ async function replayWith(
         fInner[r] = l2.tags > 1 ? l2.innerVid : -1
         fPcp[r] = l2.tags > 0 ? l2.outerPcp : -1
         fEthertype[r] = l2.ethertype
-        const vm = world.vmByMac.get(l2.src)
-        fSrcVm[r] = vm ?? -1
-        fHost[r] = vm !== undefined ? world.vms[vm].host : -1
+        pendVm = world.vmByMac.get(l2.src) ?? -1
+        fSrcVm[r] = pendVm
+        fHost[r] = -1 // set at injection: the VM's host then (a migration may move it meanwhile)
       } else {
         notEther++
         fSrc[r] = 0
@@ -342,7 +346,9 @@ async function replayWith(
     }
 
     const onArrival = (t: number) => {
-      if (pendOk) world.inject(t, pendingId, pendLen, pendDst, pendSrc, pendKind, pendVlan)
+      // The frame's row is still in the sink's current batch: the next row() comes after this injection.
+      if (pendVm >= 0) fHost[pendRow] = world.vms[pendVm].host
+      if (pendOk) world.inject(t, pendingId, pendLen, pendDst, pendSrc, pendKind, pendVlan, pendVm)
       else world.notEthernet(t, pendingId, pendLen)
       takeFrame()
     }
