@@ -34,7 +34,7 @@ const comps = [COMP.capture, COMP.wire, COMP.eswitch, COMP.eswitch, COMP.nic, CO
 function fill(w: TableWriter, rows: number): void {
   const c = w.cols
   const tNs = c.t_ns, event = c.event, component = c.component, packetId = c.packet_id, replica = c.replica
-  const host = c.host, vm = c.vm, mode = c.mode, plugin = c.plugin, queue = c.queue, ring = c.ring, desc = c.desc
+  const host = c.host, vm = c.vm, mode = c.mode, plugin = c.plugin, queue = c.queue, ring = c.ring, desc = c.desc_idx
   const len = c.len, vlan = c.vlan, target = c.target, reason = c.reason, detail = c.detail, cpu = c.cpu_ns, side = c.side, aux = c.aux
   let t = 0
   let pkt = 0

@@ -39,6 +39,7 @@
  * with anti-spoof off a guest-tagged frame from a pvid port simply takes the pvid.
  * A MAC belongs to at most one port: programming a MAC held by another port throws (clear it first).
  */
+import {MacTable} from './mac-table.js'
 
 /** Port numbers of one switch. */
 export const UPLINK = 0
@@ -478,72 +479,4 @@ export class EmbeddedSwitch {
 
 function formatMacSafe(mac: number): string {
   return Number.isInteger(mac) && mac >= 0 && mac <= MAC_MAX ? formatMac(mac) : String(mac)
-}
-
-/**
- * MAC → small integer (port or multicast slot), open addressing with linear probing over typed arrays. A Map<number, number> would box
- * every 48-bit key (not a Smi) into a HeapNumber per lookup; this allocates nothing on get().
- * Deletes rebuild the table (control path only, a few hundred entries at most).
- */
-class MacTable {
-  private keys = new Float64Array(64).fill(-1) // -1 = empty slot
-  private vals = new Int32Array(64)
-  private mask = 63
-  private count = 0
-
-  /** Port owning `mac`, or -1. */
-  get(mac: number): number {
-    const keys = this.keys
-    let i = hashMac(mac) & this.mask
-    for (;;) {
-      const k = keys[i]
-      if (k === mac) return this.vals[i]
-      if (k < 0) return -1
-      i = (i + 1) & this.mask
-    }
-  }
-
-  set(mac: number, port: number): void {
-    let i = hashMac(mac) & this.mask
-    while (this.keys[i] >= 0 && this.keys[i] !== mac) i = (i + 1) & this.mask
-    if (this.keys[i] < 0) {
-      if ((this.count + 1) * 2 > this.keys.length) { // keep load <= 1/2 so probes stay short
-        this.rehash(this.keys.length * 2)
-        this.set(mac, port)
-        return
-      }
-      this.count++
-      this.keys[i] = mac
-    }
-    this.vals[i] = port
-  }
-
-  delete(mac: number): void {
-    if (this.get(mac) < 0) return
-    const keys = this.keys
-    const vals = this.vals
-    this.keys = new Float64Array(keys.length).fill(-1)
-    this.vals = new Int32Array(keys.length)
-    this.count = 0
-    for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && keys[i] !== mac) this.set(keys[i], vals[i])
-  }
-
-  private rehash(cap: number): void {
-    const keys = this.keys
-    const vals = this.vals
-    this.keys = new Float64Array(cap).fill(-1)
-    this.vals = new Int32Array(cap)
-    this.mask = cap - 1
-    this.count = 0
-    for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) this.set(keys[i], vals[i])
-  }
-}
-
-/** 32-bit mix of a 48-bit MAC held in a double (no BigInt, no allocation). */
-function hashMac(mac: number): number {
-  const lo = mac >>> 0 // ToUint32 = mac mod 2^32, exact for integers below 2^53
-  const hi = (mac / 0x1_0000_0000) | 0
-  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b)
-  h ^= h >>> 15
-  return h
 }

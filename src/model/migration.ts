@@ -181,12 +181,12 @@ export class Migrations {
   stale(s: number, hostIdx: number, t: number): void {
     const w = this.w
     const vmIdx = w.vmByMac.get(w.pool.dst[s])
-    if (w.p.mig_forward_stale && vmIdx !== undefined) {
+    if (w.p.mig_forward_stale && vmIdx >= 0) {
       // The source hypervisor forwards it to the destination's vSwitch.
       w.q.push(t + w.p.mig_forward_us * 1000, PRIO_DATA, K_VSWITCH, s, w.vms[vmIdx].host * 65536)
       return
     }
-    w.drop(t, COMP.vswitch, s, hostIdx, vmIdx ?? -1, REASON.stale_location)
+    w.drop(t, COMP.vswitch, s, hostIdx, vmIdx, REASON.stale_location)
   }
 
   /** Pause a VM (stop-and-copy, or the `suspend` operation). */

@@ -24,7 +24,7 @@ export interface EventColumns {
   aux: Float64Array
 }
 
-/** What the tracer needs from a writer: a row index to fill, and the column arrays (re-read after row()). */
+/** What the tracer needs from a writer: a row index to fill, and the column arrays (re-read when row() returns 0). */
 export interface EventSinkLike {
   row(): number
   readonly cols: unknown
@@ -43,31 +43,36 @@ export class Tracer {
   private readonly sink: EventSinkLike | null
   private readonly dropEv: number
   // The sink's column arrays, cached: the writer reuses them for every batch (hot path: one store each).
-  private readonly cT: Float64Array
-  private readonly cEv: Int8Array | Int16Array | Int32Array
-  private readonly cComp: Int8Array | Int16Array | Int32Array
-  private readonly cPkt: Float64Array | Uint32Array
-  private readonly cRep: Int32Array | Uint16Array | Int16Array
-  private readonly cHost: Int8Array | Int16Array | Int32Array
-  private readonly cVm: Int8Array | Int16Array | Int32Array
-  private readonly cMode: Int8Array | Int16Array | Int32Array
-  private readonly cPlugin: Int8Array | Int16Array | Int32Array
-  private readonly cQueue: Int8Array | Int16Array | Int32Array
-  private readonly cRing: Int8Array | Int16Array | Int32Array
-  private readonly cDesc: Int32Array
-  private readonly cLen: Int32Array | Uint32Array | Float64Array
-  private readonly cVlan: Int8Array | Int16Array | Int32Array
-  private readonly cTarget: Int8Array | Int16Array | Int32Array
-  private readonly cReason: Int8Array | Int16Array | Int32Array
-  private readonly cDetail: Int8Array | Int16Array | Int32Array
-  private readonly cCpu: Uint32Array | Int32Array | Float64Array
-  private readonly cSide: Int8Array | Int16Array | Int32Array
-  private readonly cAux: Float64Array
+  private cT!: Float64Array
+  private cEv!: Int8Array | Int16Array | Int32Array
+  private cComp!: Int8Array | Int16Array | Int32Array
+  private cPkt!: Float64Array | Uint32Array
+  private cRep!: Int32Array | Uint16Array | Int16Array
+  private cHost!: Int8Array | Int16Array | Int32Array
+  private cVm!: Int8Array | Int16Array | Int32Array
+  private cMode!: Int8Array | Int16Array | Int32Array
+  private cPlugin!: Int8Array | Int16Array | Int32Array
+  private cQueue!: Int8Array | Int16Array | Int32Array
+  private cRing!: Int8Array | Int16Array | Int32Array
+  private cDesc!: Int32Array
+  private cLen!: Int32Array | Uint32Array | Float64Array
+  private cVlan!: Int8Array | Int16Array | Int32Array
+  private cTarget!: Int8Array | Int16Array | Int32Array
+  private cReason!: Int8Array | Int16Array | Int32Array
+  private cDetail!: Int8Array | Int16Array | Int32Array
+  private cCpu!: Uint32Array | Int32Array | Float64Array
+  private cSide!: Int8Array | Int16Array | Int32Array
+  private cAux!: Float64Array
 
   constructor(sink: EventSinkLike | null, dropEventCode: number) {
     this.sink = sink
     this.dropEv = dropEventCode
-    const c = (sink?.cols ?? EMPTY) as EventColumns
+    this.bind()
+  }
+
+  /** Cache the sink's column arrays (again after each new batch: a threaded sink moves to another slot). */
+  private bind(): void {
+    const c = (this.sink?.cols ?? EMPTY) as EventColumns
     this.cT = c.t_ns
     this.cEv = c.event
     this.cComp = c.component
@@ -102,6 +107,7 @@ export class Tracer {
     const s = this.sink
     if (s === null) return
     const r = s.row()
+    if (r === 0) this.bind()
     this.cT[r] = t
     this.cEv[r] = ev
     this.cComp[r] = comp

@@ -10,12 +10,14 @@ import {COMP, EV, REASON} from '../trace/schema.js'
 import {DST_UNICAST} from './frames.js'
 import {K_ESWITCH, K_PSWITCH, PRIO_DATA, type World} from './world.js'
 import {UPLINK} from './eswitch.js'
+import {MacTable} from './mac-table.js'
 
 export class PhysicalSwitch {
   private readonly w: World
   /** Port of the outside world; host i is port i. */
   readonly extPort: number
-  private readonly table = new Map<number, number>()
+  /** Learned port by MAC (-1: unknown). */
+  private readonly table = new MacTable()
   /** Egress busy-until per port (toward host i, or toward the outside). */
   private readonly egressFree: Float64Array
 
@@ -54,8 +56,8 @@ export class PhysicalSwitch {
     const src = pool.src[s]
     // Learn the source (unicast sources only; VM MACs stay where they were announced unless a host sends them).
     if (Math.floor(src / 0x10000000000) % 2 === 0) this.table.set(src, ingress)
-    const known = pool.kind[s] === DST_UNICAST ? this.table.get(pool.dst[s]) : undefined
-    if (known !== undefined) {
+    const known = pool.kind[s] === DST_UNICAST ? this.table.get(pool.dst[s]) : -1
+    if (known >= 0) {
       w.tr.emit(t, EV.phys_forward, COMP.pswitch, pool.pkt[s], pool.rep[s], known < this.extPort ? known : -1, -1, -1, -1, -1, -1, -1,
         pool.len[s], pool.vlan[s], known < this.extPort ? w.T_UPLINK : w.T_EXTERNAL, -1, -1, 0, -1, 0)
       if (known === ingress) {

@@ -29,6 +29,7 @@ import {Hypervisor} from './hypervisor.js'
 import {Nic} from './nic.js'
 import {PhysicalSwitch} from './wire.js'
 import {Migrations} from './migration.js'
+import {MacTable} from './mac-table.js'
 
 // Kernel event kinds
 export const K_ARRIVAL = 0
@@ -150,7 +151,8 @@ export class World {
   readonly pool = new FramePool()
   readonly hosts: Host[] = []
   readonly vms: Vm[] = []
-  readonly vmByMac = new Map<number, number>()
+  /** VM index by MAC (-1: none); typed arrays, no boxing of 48-bit keys on the per-frame lookup. */
+  readonly vmByMac = new MacTable()
   readonly hostByName = new Map<string, number>()
   readonly scenario: Scenario
   readonly catalog: PluginCatalog
@@ -277,7 +279,7 @@ export class World {
    * already looked it up (-1: from outside).
    */
   inject(t: number, packetId: number, len: number, dst: number, src: number, kind: number, vlan: number,
-    vmIdx: number = this.vmByMac.get(src) ?? -1): void {
+    vmIdx: number = this.vmByMac.get(src)): void {
     const s = this.pool.allocFrame(packetId, len, vlan, dst, src, kind, t, vmIdx)
     if (vmIdx >= 0) {
       const vm = this.vms[vmIdx]

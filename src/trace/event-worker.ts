@@ -5,9 +5,14 @@ import {TableWriter} from './writer.js'
 
 const init = workerData as WorkerInit
 const SLOTS = init.slots.length
+Atomics.store(init.state, SLOTS + 1, 1) // started (the producer stops waiting for a thread that never starts)
 let writer: TableWriter | null = null
 
 function fail(err: unknown): void {
+  const msg = new TextEncoder().encode(err instanceof Error ? err.message : String(err))
+  const n = Math.min(msg.length, init.errorText.length - 1)
+  init.errorText.set(msg.subarray(0, n))
+  init.errorText[n] = 0
   Atomics.store(init.state, SLOTS, 1)
   for (let i = 0; i < SLOTS; i++) Atomics.notify(init.state, i)
   parentPort!.postMessage({error: err instanceof Error ? err.message : String(err)})
@@ -29,9 +34,7 @@ parentPort!.on('message', (m: {slot?: number; n?: number; close?: boolean}) => {
     }
     const k = m.slot!
     const n = m.n!
-    const slot = init.slots[k]
-    for (const [name, arr] of Object.entries(slot)) writer.cols[name].set(n === arr.length ? arr : (arr.subarray(0, n) as never))
-    writer.writeBatch(n)
+    writer.writeBatchFrom(init.slots[k], n)
     Atomics.store(init.state, k, 0)
     Atomics.notify(init.state, k)
   } catch (err) {

@@ -1,17 +1,21 @@
 /**
  * Event sink whose Arrow encoding and file writes run on a worker thread.
  *
- * The replay thread only fills typed arrays (the same columns a TableWriter has); when a batch is full
- * it is copied (one memcpy per column) into one of a few shared-memory slots and handed to the worker,
- * which turns it into a record batch and writes it through its own TableWriter. On the two cores of
- * our machines this takes validity bitmaps, IPC encoding and write(2) off the model's thread.
+ * The replay thread fills typed arrays (the same columns a TableWriter has) that live in one of a few
+ * shared-memory slots; when a batch is full the slot is handed to the worker, which turns it into a
+ * record batch and writes it through its own TableWriter, straight from the slot (no copy on either
+ * side), and the producer moves on to the next free slot. On the two cores of our machines this takes
+ * validity bitmaps, IPC encoding and write(2) off the model's thread.
  *
  * Flow control: a slot is free (0) or full (1); the producer waits (Atomics.wait) for its next slot, so
  * at most SLOTS batches are in flight and memory stays flat. A worker error is stored in a shared flag
- * and surfaces on the producer's next flush or at close(), never as a hang.
+ * (and its message in shared memory) and surfaces on the producer's next flush or at close(), never as
+ * a hang. The producer does not wait for the worker to load its modules (~0.25 s): it fills the first
+ * slots meanwhile; a worker that never starts is reported after START_TIMEOUT_MS of waiting.
  *
  * Contract: the producer sets every column of every row (the Tracer does); rows are not reset between
- * batches.
+ * batches. `cols` are the current slot's arrays: a producer that caches them must fetch them again
+ * whenever row() returns 0 (a new batch, possibly in another slot).
  */
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
@@ -20,6 +24,11 @@ import type {ColumnSpec} from './schema.js'
 import {allocColumnArrays, type ColumnArray, type TableWriterOptions, type TableWriterResult} from './writer.js'
 
 const SLOTS = 3
+/** state[] layout: SLOTS full flags, then the error flag, then the worker's "started" flag. */
+const ERR = SLOTS
+const STARTED = SLOTS + 1
+const START_TIMEOUT_MS = 60_000
+const ERROR_BYTES = 4096
 
 export interface WorkerInit {
   target: string
@@ -27,14 +36,16 @@ export interface WorkerInit {
   options: TableWriterOptions
   slots: Record<string, ColumnArray>[]
   state: Int32Array
+  /** UTF-8 error message, NUL-terminated, written by the worker before it sets the error flag. */
+  errorText: Uint8Array
 }
 
 export class ThreadedSink {
-  /** Column arrays the producer fills (rows 0..row()). */
-  readonly cols: Record<string, ColumnArray>
-  private readonly names: string[]
+  /** Column arrays the producer fills (rows 0..row()): the current slot's; re-read when row() returns 0. */
+  cols: Record<string, ColumnArray>
   private readonly slots: Record<string, ColumnArray>[]
   private readonly state: Int32Array
+  private readonly errorText: Uint8Array
   private readonly worker: Worker
   private readonly batchRows: number
   private n = 0
@@ -42,17 +53,17 @@ export class ThreadedSink {
   private rows = 0
   private failed: string | null = null
   private done: Promise<TableWriterResult>
-  private ready: Promise<void>
 
   private constructor(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions) {
     this.batchRows = options.batchRows ?? 65536
     const dicts = options.dictionaries ?? {}
-    this.cols = allocColumnArrays(columns, dicts, this.batchRows)
-    this.names = Object.keys(this.cols)
     this.slots = Array.from({length: SLOTS}, () => allocColumnArrays(columns, dicts, this.batchRows, true))
-    // state[0..SLOTS-1]: slot full flags; state[SLOTS]: worker error flag
-    this.state = new Int32Array(new SharedArrayBuffer(4 * (SLOTS + 1)))
-    const init: WorkerInit = {target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state}
+    this.cols = this.slots[0]
+    this.state = new Int32Array(new SharedArrayBuffer(4 * (STARTED + 1)))
+    this.errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES))
+    const init: WorkerInit = {
+      target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state, errorText: this.errorText,
+    }
     const js = new URL('./event-worker.js', import.meta.url)
     if (existsSync(fileURLToPath(js))) this.worker = new Worker(js, {workerData: init})
     else {
@@ -62,45 +73,26 @@ export class ThreadedSink {
       const ts = fileURLToPath(new URL('./event-worker.ts', import.meta.url))
       this.worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(ts)})`, {eval: true, workerData: init})
     }
-    let readyResolve: () => void
-    let readyReject: (e: Error) => void
-    this.ready = new Promise((res, rej) => {
-      readyResolve = res
-      readyReject = rej
-    })
     this.done = new Promise((resolve, reject) => {
+      const failWith = (msg: string) => {
+        this.failed ??= msg
+        Atomics.store(this.state, ERR, 1)
+        reject(new Error(msg))
+      }
       this.worker.on('message', (m: {ready?: boolean; result?: TableWriterResult; error?: string}) => {
-        if (m.ready) readyResolve()
-        else if (m.error !== undefined) {
-          this.failed = m.error
-          readyReject(new Error(m.error))
-          reject(new Error(m.error))
-        } else if (m.result) resolve(m.result)
+        if (m.error !== undefined) failWith(m.error)
+        else if (m.result) resolve(m.result)
       })
-      this.worker.once('exit', (code) => {
-        readyReject(new Error(`event writer thread exited (${code}) before it was ready`))
-      })
-      this.worker.once('error', (e) => {
-        readyReject(e)
-        this.failed = e.message
-        Atomics.store(this.state, SLOTS, 1)
-        reject(e)
-      })
+      this.worker.once('error', (e) => failWith(e.message))
+      // After a result this rejection is a no-op; before one, close() would otherwise wait forever.
+      this.worker.once('exit', (code) => failWith(`its thread exited (code ${code}) before finishing the file`))
     })
     this.done.catch(() => {}) // surfaced by flush()/close()
-    this.ready.catch(() => {})
   }
 
-  /** Start the worker and wait until it can take batches (its load errors surface here). */
-  static async open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): Promise<ThreadedSink> {
-    const s = new ThreadedSink(target, columns, options)
-    try {
-      await s.ready
-    } catch (err) {
-      await s.worker.terminate()
-      throw err
-    }
-    return s
+  /** Start the worker; rows can be filled at once (its load errors surface at flush() or close()). */
+  static open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): ThreadedSink {
+    return new ThreadedSink(target, columns, options)
   }
 
   /** Index of the next row to fill. */
@@ -118,22 +110,34 @@ export class ThreadedSink {
     const n = this.n
     if (n === 0) return
     const k = this.next
-    // Wait for the worker to free this slot (or fail).
-    while (Atomics.load(this.state, k) === 1) {
-      if (Atomics.load(this.state, SLOTS) !== 0) break
-      Atomics.wait(this.state, k, 1, 1000)
-    }
-    if (Atomics.load(this.state, SLOTS) !== 0 || this.failed) throw new Error(`event writer failed: ${this.failed ?? 'worker error'}`)
-    const slot = this.slots[k]
-    for (const name of this.names) {
-      const src = this.cols[name]
-      slot[name].set(n === src.length ? src : src.subarray(0, n) as never)
-    }
+    this.check()
     Atomics.store(this.state, k, 1)
     this.worker.postMessage({slot: k, n})
-    this.next = (k + 1) % SLOTS
     this.rows += n
     this.n = 0
+    // Wait for the worker to free the next slot (or fail), then fill that one.
+    const next = (k + 1) % SLOTS
+    const t0 = Date.now()
+    while (Atomics.load(this.state, next) === 1) {
+      if (Atomics.load(this.state, ERR) !== 0) break
+      Atomics.wait(this.state, next, 1, 1000)
+      if (Atomics.load(this.state, STARTED) === 0 && Date.now() - t0 > START_TIMEOUT_MS) {
+        throw new Error(`event writer failed: its thread did not start within ${START_TIMEOUT_MS / 1000} s`)
+      }
+    }
+    this.check()
+    this.next = next
+    this.cols = this.slots[next]
+  }
+
+  private check(): void {
+    if (Atomics.load(this.state, ERR) === 0 && !this.failed) return
+    let msg = this.failed
+    if (msg === null) {
+      const end = this.errorText.indexOf(0)
+      msg = new TextDecoder().decode(this.errorText.slice(0, end < 0 ? ERROR_BYTES : end)) || 'worker error'
+    }
+    throw new Error(`event writer failed: ${msg}`)
   }
 
   /** Flush the last batch, let the worker finish its files, and return what it wrote. */
