@@ -172,6 +172,9 @@ export class World {
   readonly onConfig: (vm: Vm, t: number) => void
   now = 0
   delivered = 0
+  /** The next capture frame's arrival, kept outside the heap (one per frame: a push and a pop saved). */
+  private arrivalT = Infinity
+  private arrivalKey = 0
 
   // reusable scratch for switching decisions
   readonly outPorts: Int32Array
@@ -306,7 +309,17 @@ export class World {
    */
   run(until: number, onArrival: (t: number) => void): void {
     const q = this.q
-    while (q.size > 0 && q.peekTime() <= until) {
+    for (;;) {
+      const qt = q.peekTime()
+      const at = this.arrivalT
+      if (at <= until && (at < qt || (at === qt && this.arrivalKey < q.peekTie()))) {
+        this.arrivalT = Infinity
+        q.advance(at)
+        this.now = at
+        onArrival(at)
+        continue
+      }
+      if (qt > until) break
       q.pop()
       const t = q.time
       this.now = t
@@ -348,6 +361,22 @@ export class World {
           break
       }
     }
+  }
+
+  /**
+   * The next capture frame arrives at `t` (run() calls onArrival then). Ordered exactly as a K_ARRIVAL
+   * pushed now would be; at most one is pending.
+   */
+  scheduleArrival(t: number): void {
+    if (!(t >= this.q.time)) throw new RangeError(`scheduleArrival: time ${t} is before the clock ${this.q.time}`)
+    this.arrivalT = t
+    this.arrivalKey = this.q.reserve(PRIO_DATA)
+  }
+
+  /** Time of the next kernel event or arrival; Infinity when nothing is pending. */
+  nextTime(): number {
+    const qt = this.q.peekTime()
+    return this.arrivalT < qt ? this.arrivalT : qt
   }
 
   /** Latency of a delivered replica, for the closing summary. */

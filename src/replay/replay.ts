@@ -1,9 +1,9 @@
 /**
  * `npa-trace replay`: stream a capture through the model and write a run directory.
  *
- * The capture is read one frame ahead: the kernel holds exactly one pending K_ARRIVAL, and the frame's
- * L2 fields are copied into scalars before the reader's buffer moves on, so memory does not grow with
- * the capture. The run is written under a temporary name and renamed when complete.
+ * The capture is read one frame ahead: the world holds exactly one pending arrival
+ * (World.scheduleArrival), and the frame's L2 fields are copied into its frames row and scalars before
+ * the reader's buffer moves on, so memory does not grow with the capture. The run is written under a temporary name and renamed when complete.
  */
 import {Worker} from 'node:worker_threads'
 import {openCapture, type CaptureReader} from '../capture/reader.js'
@@ -14,7 +14,7 @@ import {BUILTIN_PLUGINS, PluginCatalog, loadPluginFile} from '../plugins/loader.
 import {deriveScenario} from '../scenario/derive.js'
 import {loadScenario} from '../scenario/load.js'
 import type {MigrationStrategy, Pacing, Scenario} from '../scenario/types.js'
-import {PRIO_DATA, K_ARRIVAL, World, type Vm} from '../model/world.js'
+import {World, type Vm} from '../model/world.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
 import {ThreadedSink} from '../trace/threaded-sink.js'
@@ -350,7 +350,7 @@ async function replayWith(
       prevLen = frame.origlen
       lastT = t
       count++
-      world.q.push(t, PRIO_DATA, K_ARRIVAL, 0, 0)
+      world.scheduleArrival(t)
       frame = reader.next()
       return true
     }
@@ -367,8 +367,8 @@ async function replayWith(
     takeFrame()
     const CHUNK_NS = 1e6 // run the kernel in 1 ms slices of simulated time between progress checks
     let nextProgress = 0
-    while (world.q.size > 0) {
-      world.run(world.q.peekTime() + CHUNK_NS, onArrival)
+    while (world.nextTime() < Infinity) {
+      world.run(world.nextTime() + CHUNK_NS, onArrival)
       if (count >= nextProgress) {
         nextProgress = count + 65536
         opts.progress?.({frames: count, bytesRead: reader.bytesRead, fileSize: reader.fileSize, events: world.tr.rows, simNs: world.now})

@@ -54,6 +54,27 @@ export class EventQueue {
     return this.n === 0 ? Infinity : this.t[0]
   }
 
+  /** Priority-and-sequence key of the next entry (compare with reserve()'s keys), Infinity when empty. */
+  peekTie(): number {
+    return this.n === 0 ? Infinity : this.tie[0]
+  }
+
+  /**
+   * The ordering key a push() at this moment would get, without an entry: for an owner that keeps one
+   * event outside the heap (the replay's next capture frame) and compares it with peekTime()/peekTie().
+   */
+  reserve(priority: number): number {
+    if ((priority & MAX_PRIORITY) !== priority) throw new RangeError(`EventQueue.reserve: priority ${priority} is not an integer in 0..${MAX_PRIORITY}`)
+    if (this.seq === SEQ_BITS) throw new RangeError('EventQueue.reserve: sequence counter exhausted (2^43 pushes)')
+    return priority * SEQ_BITS + this.seq++
+  }
+
+  /** Move the clock to `timeNs` for an event taken from outside the heap (never back in time). */
+  advance(timeNs: number): void {
+    if (!(timeNs >= this.time)) throw new RangeError(`EventQueue.advance: time ${timeNs} is before the clock ${this.time}`)
+    this.time = timeNs
+  }
+
   /** Drop every entry and reset the clock and the sequence counter (capacity is kept). */
   clear(): void {
     this.n = 0
