@@ -4,14 +4,18 @@
  * Generates once into bench/out/ (gitignored) a capture with `capture synth` defaults that match the
  * issue: mixed sizes (imix), VLANs on half the VMs, 8 VMs, half the frames VM-to-VM, 200k pps; derives
  * its scenario once (timed separately), then replays it with full tracing in a fresh child process per
- * run and prints frames/s, events/s, events per frame and the child's peak RSS. `--no-events` replays the
- * model alone (frames and config are still written).
+ * run and prints frames/s, events/s, events per frame, the child's peak RSS and its CPU seconds (the
+ * replay thread's own, from /proc, and all threads'). `--no-events` replays the model alone (frames and
+ * config are still written).
+ *
+ * The child runs the compiled JavaScript (dist/, built first with tsc), as `npx npa-trace replay` does:
+ * under tsx the writer threads would compile TypeScript at startup.
  *
  * Options: --frames N (default 1000000; 5000000 to check that RSS stays flat), --runs N (default 1),
  * --no-events, --regen.
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {synthesize} from '../src/capture/synth.js'
 import {deriveScenario} from '../src/scenario/derive.js'
@@ -21,14 +25,37 @@ const outDir = fileURLToPath(new URL('out/', import.meta.url))
 const argv = process.argv.slice(2)
 const num = (name: string, d: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : d)
 
+/** CPU seconds of this process's main thread (utime + stime of its task, in clock ticks of 1/100 s). */
+function mainThreadCpu(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return NaN // not Linux
+  }
+}
+
 if (argv[0] === '--child') {
-  const {replay} = await import('../src/replay/replay.js')
+  const dist = new URL('../dist/src/replay/replay.js', import.meta.url).href
+  const {replay} = (await import(dist)) as typeof import('../src/replay/replay.js')
   const [, capture, scenarioPath, out, noEvents] = argv
+  const c0 = process.cpuUsage()
+  const m0 = mainThreadCpu()
   const t0 = performance.now()
   const s = await replay({capture, scenarioPath, out, noEvents: noEvents === '1'})
   const wall = (performance.now() - t0) / 1000
-  process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024}))
+  const c = process.cpuUsage(c0)
+  process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024,
+    mainCpu: mainThreadCpu() - m0, cpu: (c.user + c.system) / 1e6}))
   process.exit(0)
+}
+
+try {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.json'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit',
+  })
+} catch {
+  console.log('tsc reported errors (above); benchmarking the JavaScript it emitted')
 }
 
 const frames = num('--frames', 1_000_000)
@@ -54,11 +81,12 @@ for (let r = 0; r < runs; r++) {
     execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', cap, scenPath, out, noEvents ? '1' : '0'], {
       encoding: 'utf8', maxBuffer: 1 << 20,
     }),
-  ) as {frames: number; events: number; wall: number; rssMB: number}
+  ) as {frames: number; events: number; wall: number; rssMB: number; mainCpu: number; cpu: number}
   rmSync(out, {recursive: true, force: true})
   console.log(
     `replay ${res.frames} frames${noEvents ? ' (no events written)' : ''}: ${res.wall.toFixed(2)} s, ` +
       `${Math.round(res.frames / res.wall / 1000)}k frames/s, ${(res.events / res.wall / 1e6).toFixed(2)}M events/s, ` +
-      `${(res.events / res.frames).toFixed(1)} events/frame, peak RSS ${Math.round(res.rssMB)} MB`,
+      `${(res.events / res.frames).toFixed(1)} events/frame, peak RSS ${Math.round(res.rssMB)} MB; ` +
+      `CPU ${res.mainCpu.toFixed(2)} s replay thread, ${res.cpu.toFixed(2)} s all threads; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
   )
 }

@@ -32,7 +32,7 @@ import {Migrations} from './migration.js'
 import {MacTable} from './mac-table.js'
 
 // Kernel event kinds
-export const K_ARRIVAL = 0
+// 0 was K_ARRIVAL: the next capture frame now waits outside the heap (World.scheduleArrival).
 export const K_ESWITCH = 1 // a = slot, b = host * 256 + eswitch source port
 export const K_VSWITCH = 2 // a = slot, b = host * 65536 + (source VM + 1) (0 = from the PF)
 export const K_PSWITCH = 3 // a = slot, b = ingress port
@@ -305,30 +305,27 @@ export class World {
 
   /**
    * Run kernel events up to and including time `until` (Infinity: until the queue is empty).
-   * `onArrival` is called for K_ARRIVAL events (the replay driver injects the next capture frame).
+   * `onArrival` is called at each scheduled arrival (the replay driver injects the next capture frame).
    */
   run(until: number, onArrival: (t: number) => void): void {
     const q = this.q
     for (;;) {
       const qt = q.peekTime()
       const at = this.arrivalT
-      if (at <= until && (at < qt || (at === qt && this.arrivalKey < q.peekTie()))) {
+      if (at <= until && at !== Infinity && (at < qt || (at === qt && this.arrivalKey < q.peekTie()))) {
         this.arrivalT = Infinity
         q.advance(at)
         this.now = at
         onArrival(at)
         continue
       }
-      if (qt > until) break
+      if (qt > until || q.size === 0) break
       q.pop()
       const t = q.time
       this.now = t
       const a = q.a
       const b = q.b
       switch (q.kind) {
-        case K_ARRIVAL:
-          onArrival(t)
-          break
         case K_ESWITCH:
           this.nic.eswitchIn(t, a, Math.floor(b / 256), b % 256)
           break
@@ -364,7 +361,7 @@ export class World {
   }
 
   /**
-   * The next capture frame arrives at `t` (run() calls onArrival then). Ordered exactly as a K_ARRIVAL
+   * The next capture frame arrives at `t` (run() calls onArrival then). Ordered exactly as a kernel event
    * pushed now would be; at most one is pending.
    */
   scheduleArrival(t: number): void {

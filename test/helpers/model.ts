@@ -6,7 +6,7 @@ import {BUILTIN_PLUGINS, PluginCatalog} from '../../src/plugins/loader.js'
 import type {PluginDefinition} from '../../src/plugins/api.js'
 import type {HostSpec, OperationSpec, Scenario, VmSpec} from '../../src/scenario/types.js'
 import {COMPONENTS, DETAILS, EVENT_NAMES, MODES, REASONS, RINGS, SIDES} from '../../src/trace/schema.js'
-import {K_ARRIVAL, PRIO_DATA, World} from '../../src/model/world.js'
+import {World} from '../../src/model/world.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../../src/model/frames.js'
 
 const COLS = ['t_ns', 'event', 'component', 'packet_id', 'replica', 'host', 'vm', 'mode', 'plugin', 'queue', 'ring', 'desc_idx', 'len', 'vlan',
@@ -101,11 +101,11 @@ export class TestWorld {
     const w = this.world
     let i = 0
     const arr = this.arrivals.sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    if (arr.length) w.q.push(arr[0][0], PRIO_DATA, K_ARRIVAL, 0, 0)
+    if (arr.length) w.scheduleArrival(arr[0][0])
     w.run(Infinity, (t) => {
       const [, id, len, dst, src, kv] = arr[i++]
       w.inject(t, id, len, dst, src, Math.floor(kv / 10000), (kv % 10000) - 1)
-      if (i < arr.length) w.q.push(arr[i][0], PRIO_DATA, K_ARRIVAL, 0, 0)
+      if (i < arr.length) w.scheduleArrival(arr[i][0])
     })
     return this.events()
   }

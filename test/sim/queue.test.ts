@@ -27,6 +27,27 @@ q('pops in time order and returns the payload', () => {
   assert.is(e.peekTime(), Infinity)
 })
 
+q('reserve() keys order an outside event exactly as a push at that moment would be', () => {
+  const e = new EventQueue()
+  e.push(5, 1, 0, 1, 0)
+  const k = e.reserve(1) // an outside event at t=5, prio 1, after entry 1
+  e.push(5, 1, 0, 2, 0)
+  e.push(5, 0, 0, 3, 0)
+  assert.is(e.peekTime(), 5)
+  assert.ok(e.peekTie() < k) // prio 0 entry 3 first
+  e.pop()
+  assert.is(e.a, 3)
+  assert.ok(e.peekTie() < k) // then entry 1 (pushed before the reservation)
+  e.pop()
+  assert.is(e.a, 1)
+  assert.ok(k < e.peekTie()) // the outside event comes before entry 2
+  e.advance(5)
+  assert.throws(() => e.advance(4), /before the clock/)
+  assert.throws(() => e.reserve(MAX_PRIORITY + 1), /priority/)
+  e.pop()
+  assert.is(e.peekTie(), Infinity)
+})
+
 q('equal times: lower priority first, then insertion order', () => {
   const e = new EventQueue()
   e.push(5, 2, 0, 1, 0)
