@@ -186,7 +186,7 @@ async function replayWith(
     const frames = ThreadedSink.open(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
     sinks.push(frames)
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
-    const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta})
+    const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta, batchRows: 1024}) // a few rows per VM
     writers.push(config)
     if (emptyEvents) writers.push(emptyEvents)
 

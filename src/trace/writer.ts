@@ -399,14 +399,45 @@ export function allocColumnArrays(
   columns: readonly ColumnSpec[], dictionaries: Partial<Record<string, readonly string[]>>, rows: number, shared = false,
 ): Record<string, ColumnArray> {
   const out: Record<string, ColumnArray> = {}
+  const ctors = columns.map((spec) => arrayType(spec, dictionaries))
+  // One buffer carved into 8-byte-aligned columns: one (slow) SharedArrayBuffer allocation, not one per column.
+  const size = (c: ArrayCtor) => (rows * c.BYTES_PER_ELEMENT + 7) & ~7
+  const total = ctors.reduce((sum, c) => sum + (c ? size(c) : 0), 0)
+  const buf = shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total)
+  let off = 0
   columns.forEach((spec, i) => {
-    const col = makeColumn(spec, i, 1, dictionaries)
-    if (!col.arr) return
-    const Ctor = col.arr.constructor as new (b: ArrayBufferLike) => ColumnArray
-    const bytes = rows * col.arr.BYTES_PER_ELEMENT
-    out[spec.name] = new Ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
+    const Ctor = ctors[i]
+    if (!Ctor) return
+    out[spec.name] = new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => ColumnArray)(buf, off, rows)
+    off += size(Ctor)
   })
   return out
+}
+
+type ArrayCtor = {BYTES_PER_ELEMENT: number}
+
+/** The typed array a column's values live in (null for utf8), as makeColumn allocates it, without building Arrow types. */
+function arrayType(spec: ColumnSpec, runDicts: Partial<Record<string, readonly string[]>>): ArrayCtor | null {
+  const t = spec.type
+  if (t === 'i64') return Float64Array
+  if (t === 'i32') return Int32Array
+  if (t === 'i16') return Int16Array
+  if (t === 'u32') return Uint32Array
+  if (t === 'u16') return Uint16Array
+  if (t === 'u8' || t === 'bool') return Uint8Array
+  if (t === 'utf8') return null
+  if (t.startsWith('dict:')) {
+    const name = t.slice(5)
+    const values = FIXED_DICTIONARIES[name] ?? runDicts[name]
+    if (!values) throw new Error(`TableWriter: column ${spec.name} needs dictionary "${name}" (pass it in options.dictionaries)`)
+    return dictWidth(values.length) === 8 ? Int8Array : dictWidth(values.length) === 16 ? Int16Array : Int32Array
+  }
+  throw new Error(`TableWriter: column ${spec.name} has unknown type ${t}`)
+}
+
+/** Narrowest index type that holds a dictionary: most fit Int8, which keeps a row small. */
+function dictWidth(size: number): 8 | 16 | 32 {
+  return size <= 127 ? 8 : size <= 32767 ? 16 : 32
 }
 
 function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partial<Record<string, readonly string[]>>): Col {
@@ -449,8 +480,7 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
       if (index.has(v)) throw new Error(`TableWriter: dictionary "${name}" lists "${v}" twice`)
       index.set(v, i)
     })
-    // Narrowest index type that holds the dictionary: most dictionaries fit Int8, which keeps a row small.
-    const width = values.length <= 127 ? 8 : values.length <= 32767 ? 16 : 32
+    const width = dictWidth(values.length)
     if (values.length > 2147483647) throw new Error(`TableWriter: dictionary "${name}" is too large`)
     const type = new Dictionary(new Utf8(), width === 8 ? new Int8() : width === 16 ? new Int16() : new Int32(), id, false)
     Object.assign(col, {
