@@ -5,8 +5,8 @@
  * (World.scheduleArrival), and the frame's L2 fields are copied into its frames row and scalars before
  * the reader's buffer moves on, so memory does not grow with the capture. The run is written under a temporary name and renamed when complete.
  */
-import {Worker} from 'node:worker_threads'
 import {openCapture, type CaptureReader} from '../capture/reader.js'
+import {sha256FileSync} from '../capture/sha256.js'
 import {decodeL2At, LINKTYPE_ETHERNET, macToString, newL2Info} from '../capture/ethernet.js'
 import {UserError} from '../errors.js'
 import {pluginId} from '../plugins/api.js'
@@ -114,31 +114,6 @@ export async function resolveReplayInputs(opts: ReplayOptions): Promise<{scenari
   return {scenario, catalog}
 }
 
-/**
- * SHA-256 of the capture, computed on a worker thread while the replay runs on the main one (the hash
- * is a full extra pass over the file, ~0.3 s of CPU per 375 MB). Plain JS, eval'd, so it
- * runs the same under tsx and from dist/.
- */
-const HASH_WORKER = `
-const {parentPort, workerData} = require('node:worker_threads')
-const fs = require('node:fs')
-const h = require('node:crypto').createHash('sha256')
-const buf = Buffer.allocUnsafe(1 << 20) // 1 MiB stays in cache between read and hash: 15 % less CPU than 8 MiB
-const fd = fs.openSync(workerData, 'r')
-try {
-  for (;;) { const n = fs.readSync(fd, buf, 0, buf.length, null); if (n <= 0) break; h.update(buf.subarray(0, n)) }
-} finally { fs.closeSync(fd) }
-parentPort.postMessage(h.digest('hex'))
-`
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(HASH_WORKER, {eval: true, workerData: path})
-    w.once('message', (m: string) => resolve(m))
-    w.once('error', reject)
-  })
-}
-
 export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const wallStart = performance.now()
   const {scenario, catalog} = await resolveReplayInputs(opts)
@@ -163,8 +138,6 @@ async function replayWith(
       hint: 'inspect still works on it',
     })
 
-  const hash = sha256File(opts.capture)
-  hash.catch(() => {}) // awaited below; an early failure must not become an unhandled rejection
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
   const writers: TableWriter[] = []
@@ -180,11 +153,14 @@ async function replayWith(
     // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
     // an empty events file is still written so the run is a complete run.
     const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
-    // Both writer threads start at once and load their modules while the model runs.
-    const events = opts.noEvents ? null : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
+    // The writer thread loads its modules while the model runs. Frames (one row per capture frame, ~6 %
+    // of the rows) are encoded here: a second writer thread cost more CPU (its own module load) than it
+    // took off this one, and on two cores the events writer, not this thread, sets the pace.
+    // The capture's SHA-256 (run.json) is computed on that thread too, between batches.
+    const events = opts.noEvents ? null : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, {...evOpts, hashFile: opts.capture})
     if (events) sinks.push(events)
-    const frames = ThreadedSink.open(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
-    sinks.push(frames)
+    const frames = new TableWriter(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
+    writers.push(frames)
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta, batchRows: 1024}) // a few rows per VM
     writers.push(config)
@@ -225,41 +201,22 @@ async function replayWith(
 
     // --- frame arrivals ----------------------------------------------------------------------
     const l2 = newL2Info()
-    // The frames table's columns, held in locals (one typed-array store each per frame); the sink moves
-    // to another shared slot with each batch, so they are fetched again when row() starts one.
-    let fPacket = frames.cols.packet_id
-    let fT = frames.cols.t_ns
-    let fSec = frames.cols.ts_sec
-    let fNsec = frames.cols.ts_nsec
-    let fCaplen = frames.cols.caplen
-    let fLen = frames.cols.len
-    let fSrc = frames.cols.src_mac
-    let fDst = frames.cols.dst_mac
-    let fKind = frames.cols.dst_kind
-    let fVlan = frames.cols.vlan
-    let fInner = frames.cols.inner_vlan
-    let fPcp = frames.cols.pcp
-    let fEthertype = frames.cols.ethertype
-    let fSrcVm = frames.cols.src_vm
-    let fHost = frames.cols.host
-    const bindFrameCols = () => {
-      const c = frames.cols
-      fPacket = c.packet_id
-      fT = c.t_ns
-      fSec = c.ts_sec
-      fNsec = c.ts_nsec
-      fCaplen = c.caplen
-      fLen = c.len
-      fSrc = c.src_mac
-      fDst = c.dst_mac
-      fKind = c.dst_kind
-      fVlan = c.vlan
-      fInner = c.inner_vlan
-      fPcp = c.pcp
-      fEthertype = c.ethertype
-      fSrcVm = c.src_vm
-      fHost = c.host
-    }
+    // The frames table's columns, held in locals (one typed-array store each per frame).
+    const fPacket = frames.cols.packet_id
+    const fT = frames.cols.t_ns
+    const fSec = frames.cols.ts_sec
+    const fNsec = frames.cols.ts_nsec
+    const fCaplen = frames.cols.caplen
+    const fLen = frames.cols.len
+    const fSrc = frames.cols.src_mac
+    const fDst = frames.cols.dst_mac
+    const fKind = frames.cols.dst_kind
+    const fVlan = frames.cols.vlan
+    const fInner = frames.cols.inner_vlan
+    const fPcp = frames.cols.pcp
+    const fEthertype = frames.cols.ethertype
+    const fSrcVm = frames.cols.src_vm
+    const fHost = frames.cols.host
     let sec0 = 0
     let nsec0 = 0
     let lastT = 0
@@ -313,7 +270,6 @@ async function replayWith(
       pendLen = frame.origlen
       pendOk = frame.linktype === LINKTYPE_ETHERNET && decodeL2At(frame.bytes, frame.dataOffset, frame.caplen, l2)
       const r = frames.row()
-      if (r === 0) bindFrameCols()
       pendRow = r
       pendVm = -1
       fPacket[r] = frame.index
@@ -385,7 +341,7 @@ async function replayWith(
 
     for (const row of closed) config.append(row)
     const evRes = events ? await events.close() : emptyEvents!.close()
-    await frames.close()
+    frames.close()
     config.close()
 
     const summary = buildSummary(world, runId, run.finalPath, count, warnings, performance.now() - wallStart)
@@ -393,7 +349,7 @@ async function replayWith(
       run_id: runId,
       tool: {name: 'npa-trace', version: TOOL_VERSION},
       schema_version: SCHEMA_VERSION,
-      capture: {path: opts.capture, sha256: await hash, format: reader.format, frames: count},
+      capture: {path: opts.capture, sha256: events ? await events.hash : sha256FileSync(opts.capture), format: reader.format, frames: count},
       scenario: scenarioForJson(scenario),
       plugins: pluginNames.map((id) => {
         const m = catalog.get(id)!.manifest

@@ -38,6 +38,13 @@ export interface WorkerInit {
   state: Int32Array
   /** UTF-8 error message, NUL-terminated, written by the worker before it sets the error flag. */
   errorText: Uint8Array
+  /** A file to SHA-256 between batches (the capture); the digest comes back as ThreadedSink.hash. */
+  hashFile?: string
+}
+
+export interface ThreadedSinkOptions extends TableWriterOptions {
+  /** SHA-256 this file on the writer thread in its idle time (see `hash`). */
+  hashFile?: string
 }
 
 export class ThreadedSink {
@@ -53,8 +60,13 @@ export class ThreadedSink {
   private rows = 0
   private failed: string | null = null
   private done: Promise<TableWriterResult>
+  /** Hex SHA-256 of options.hashFile (rejects when there is none or it cannot be read). */
+  readonly hash: Promise<string>
+  private readonly hashing: boolean
 
-  private constructor(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions) {
+  private constructor(target: string, columns: readonly ColumnSpec[], opts: ThreadedSinkOptions) {
+    const {hashFile, ...options} = opts
+    this.hashing = hashFile !== undefined
     this.batchRows = options.batchRows ?? 65536
     const dicts = options.dictionaries ?? {}
     this.slots = Array.from({length: SLOTS}, () => allocColumnArrays(columns, dicts, this.batchRows, true))
@@ -63,6 +75,7 @@ export class ThreadedSink {
     this.errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES))
     const init: WorkerInit = {
       target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state, errorText: this.errorText,
+      hashFile,
     }
     const js = new URL('./event-worker.js', import.meta.url)
     if (existsSync(fileURLToPath(js))) this.worker = new Worker(js, {workerData: init})
@@ -73,15 +86,26 @@ export class ThreadedSink {
       const ts = fileURLToPath(new URL('./event-worker.ts', import.meta.url))
       this.worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(ts)})`, {eval: true, workerData: init})
     }
+    let hashResolve: (hex: string) => void = () => {}
+    let hashReject: (e: Error) => void = () => {}
+    this.hash = new Promise<string>((res, rej) => {
+      hashResolve = res
+      hashReject = rej
+    })
+    this.hash.catch(() => {}) // surfaced where awaited
+    if (!hashFile) hashReject(new Error('ThreadedSink: no hashFile was given'))
     this.done = new Promise((resolve, reject) => {
       const failWith = (msg: string) => {
         this.failed ??= msg
         Atomics.store(this.state, ERR, 1)
         reject(new Error(msg))
+        hashReject(new Error(msg))
       }
-      this.worker.on('message', (m: {ready?: boolean; result?: TableWriterResult; error?: string}) => {
+      this.worker.on('message', (m: {ready?: boolean; result?: TableWriterResult; error?: string; sha256?: string; hashError?: string}) => {
         if (m.error !== undefined) failWith(m.error)
         else if (m.result) resolve(m.result)
+        else if (m.sha256 !== undefined) hashResolve(m.sha256)
+        else if (m.hashError !== undefined) hashReject(new Error(m.hashError))
       })
       this.worker.once('error', (e) => failWith(e.message))
       // After a result this rejection is a no-op; before one, close() would otherwise wait forever.
@@ -91,7 +115,7 @@ export class ThreadedSink {
   }
 
   /** Start the worker; rows can be filled at once (its load errors surface at flush() or close()). */
-  static open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): ThreadedSink {
+  static open(target: string, columns: readonly ColumnSpec[], options: ThreadedSinkOptions): ThreadedSink {
     return new ThreadedSink(target, columns, options)
   }
 
@@ -145,7 +169,9 @@ export class ThreadedSink {
     this.flush()
     this.worker.postMessage({close: true})
     try {
-      return await this.done
+      const res = await this.done
+      if (this.hashing) await this.hash.catch(() => {}) // the thread may still be hashing: let it finish
+      return res
     } finally {
       await this.worker.terminate()
     }
