@@ -328,7 +328,7 @@ export class Hypervisor {
     }
     const host = w.hosts[vm.host]
     const d = dp.rxFillIdx
-    dp.rxFillIdx = (d + 1) % dp.rxSize
+    dp.rxFillIdx = d + 1 === dp.rxSize ? 0 : d + 1
     dp.rxAvail--
     dp.rxFilled++
     dp.rxSlot[d] = s

@@ -50,9 +50,9 @@ export class Nic {
       // process the burst in write-back groups
       for (let g = 0; g < burst; ) {
         const gn = Math.min(nic.txWbBatch, burst - g)
-        const groupStart = (d0 + g) % dp.txSize
-        for (let i = 0; i < gn; i++) {
-          const d = (groupStart + i) % dp.txSize
+        const size = dp.txSize
+        const groupStart = d0 + g < size ? d0 + g : d0 + g - size
+        for (let i = 0, d = groupStart; i < gn; i++, d = d + 1 === size ? 0 : d + 1) {
           w.evVm(eng, EV.desc_fetch, COMP.nic, vm, dp, dp.txPkt[d], dp.txRep[d], RING.tx, d, -1, -1, 0, -1, -1)
           const s = dp.txSlot[d]
           if (s >= 0) {
@@ -66,8 +66,7 @@ export class Nic {
           }
         }
         const wb = eng + p.dma_write_ns
-        for (let i = 0; i < gn; i++) {
-          const d = (groupStart + i) % dp.txSize
+        for (let i = 0, d = groupStart; i < gn; i++, d = d + 1 === size ? 0 : d + 1) {
           dp.txWb[d] = wb
           w.evVm(wb, EV.desc_writeback, COMP.nic, vm, dp, dp.txPkt[d], dp.txRep[d], RING.tx, d, -1, -1, 0, -1, -1)
         }
@@ -103,7 +102,7 @@ export class Nic {
       return
     }
     const d = dp.rxFillIdx
-    dp.rxFillIdx = (d + 1) % dp.rxSize
+    dp.rxFillIdx = d + 1 === dp.rxSize ? 0 : d + 1
     dp.rxAvail--
     dp.rxFilled++
     dp.rxSlot[d] = s

@@ -160,7 +160,7 @@ export class Shell implements ShellApi {
     // so any left are reclaimed without loss of their frames (already handed to the device).
     while (dp.txCount > 0) {
       dp.txSlot[dp.txHead] = -1
-      dp.txHead = (dp.txHead + 1) % dp.txSize
+      dp.txHead = dp.txHead + 1 === dp.txSize ? 0 : dp.txHead + 1
       dp.txCount--
     }
     const reclaimed = dp.rxAvail
@@ -251,7 +251,7 @@ export class Shell implements ShellApi {
     dp.txPkt[d] = s >= 0 ? pool.pkt[s] : -1
     dp.txRep[d] = s >= 0 ? pool.rep[s] : -1
     dp.txWb[d] = Infinity
-    dp.txTail = (d + 1) % dp.txSize
+    dp.txTail = d + 1 === dp.txSize ? 0 : d + 1
     dp.txCount++
     dp.txPending++
     if (last) this.curPosted = true
@@ -289,7 +289,7 @@ export class Shell implements ShellApi {
     while (dp.txCount > 0 && dp.txWb[dp.txHead] <= this.now) {
       const d = dp.txHead
       dp.txSlot[d] = -1
-      dp.txHead = (d + 1) % dp.txSize
+      dp.txHead = d + 1 === dp.txSize ? 0 : d + 1
       dp.txCount--
       n++
       w.evVm(this.now, EV.desc_complete, COMP.plugin, this.vm, dp, dp.txPkt[d], dp.txRep[d], RING.tx, d, -1, -1, this.takeCpu(),
@@ -349,7 +349,7 @@ export class Shell implements ShellApi {
     let cpu = this.takeCpu()
     for (let i = 0; i < n; i++) {
       const d = dp.rxPostIdx
-      dp.rxPostIdx = (d + 1) % dp.rxSize
+      dp.rxPostIdx = d + 1 === dp.rxSize ? 0 : d + 1
       w.evVm(this.now, EV.desc_post, COMP.plugin, vm, dp, -1, -1, RING.rx, d, -1, -1, cpu, SIDE.guest, dp.rxAvail + dp.rxFilled + i + 1)
       cpu = 0
     }
@@ -375,7 +375,7 @@ export class Shell implements ShellApi {
     const d = dp.rxReapIdx
     const s = dp.rxSlot[d]
     dp.rxSlot[d] = -1
-    dp.rxReapIdx = (d + 1) % dp.rxSize
+    dp.rxReapIdx = d + 1 === dp.rxSize ? 0 : d + 1
     dp.rxFilled--
     dp.rxFreeCount++
     return s
@@ -436,7 +436,7 @@ export class Shell implements ShellApi {
         this.w.evVm(this.now, EV.shell_txq_wake, COMP.shell, vm, this.dp, -1, -1, RING.tx, -1, -1, -1, 0, -1, this.dp.txFree)
       }
       const s = this.backlog[this.bHead]
-      this.bHead = (this.bHead + 1) % this.backlog.length
+      this.bHead = this.bHead + 1 === this.backlog.length ? 0 : this.bHead + 1
       this.bCount--
       this.xmit(s)
     }
