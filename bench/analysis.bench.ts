@@ -1,6 +1,8 @@
 /**
- * Analysis benchmark (issue 4): load a ≥ 1M-frame run into DuckDB and run `analyze all`, reporting
- * events/s loaded and seconds per section. Targets: ≥ 5M events/s loaded; analyze all < 10 s.
+ * Analysis benchmark (issue 4): open a ≥ 1M-frame run and run `analyze all`, reporting events/s loaded
+ * and seconds per section. Targets: ≥ 5M events/s loaded; analyze all < 10 s. "Loaded" = made
+ * queryable: events/s is the run's events over the wall time of AnalysisSession.open (the loader's pass
+ * over the events plus the views; see src/analysis/session.ts for why the events are not copied).
  *
  *   node --import tsx bench/analysis.bench.ts [--frames 1000000] [--cache] [--threads N]
  *
@@ -72,10 +74,8 @@ const cOpen = cpu(process.cpuUsage(c0))
 const events = session.load?.rows.events ?? 0
 const loadS = session.load?.seconds ?? tOpen
 const rows: [string, string][] = []
-rows.push(['open (load + views)', `${tOpen.toFixed(2)} s wall, ${cOpen.toFixed(2)} s CPU`])
-if (session.load) {
-  rows.push(['  load events/frames/config', `${loadS.toFixed(2)} s: ${events} events → ${(events / loadS / 1e6).toFixed(2)}M events/s (target ≥ 5M)`])
-}
+rows.push(['open (load + views)', `${tOpen.toFixed(2)} s wall, ${cOpen.toFixed(2)} s CPU: ${events} events → ${(events / tOpen / 1e6).toFixed(2)}M events/s (target ≥ 5M)`])
+if (session.load) rows.push(['  of which the loader', `${loadS.toFixed(2)} s (read + one pass over the events and frames)`])
 
 const c1 = process.cpuUsage()
 const t1 = performance.now()
@@ -101,5 +101,5 @@ const w = Math.max(...rows.map((r) => r[0].length))
 console.log(`\nanalysis benchmark: ${runDir} (${frames} frames, ${events} events)`)
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`)
 console.log(`machine load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (figures above this 2-core box's ~1 are slowed by other work)`)
-console.log(JSON.stringify({bench: 'analysis', frames, events, open_s: tOpen, open_cpu_s: cOpen, load_s: loadS, events_per_s: events / loadS, analyze_s: tAnalyze,
+console.log(JSON.stringify({bench: 'analysis', frames, events, open_s: tOpen, open_cpu_s: cOpen, load_s: loadS, events_per_s: events / tOpen, analyze_s: tAnalyze,
   analyze_cpu_s: cAnalyze, sections_s: result.timings}))

@@ -98,7 +98,7 @@ export async function exportBinary(session: AnalysisSession, sql: string, format
 async function writeArrow(session: AnalysisSession, sql: string, file: string): Promise<void> {
   const {writeArrowFile} = await import('./arrow-export.js')
   try {
-    await writeArrowFile(session.connection, sql, file)
+    await session.track(writeArrowFile(session.connection, sql, file))
   } catch (err) {
     throw new UserError(`SQL error: ${(err as Error).message.split('\n')[0]}`, {hint: 'npa-trace sql-reference lists the views and their columns'})
   }

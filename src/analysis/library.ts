@@ -54,7 +54,7 @@ export interface Library {
 }
 
 /** Base tables the loader creates (dependencies that are not library objects). */
-export const BASE_TABLES = ['_events', '_frames', '_config', '_runs', '_replica_stage_pre']
+export const BASE_TABLES = ['_events', '_frames', '_config', '_runs', '_replica_stage_pre', '_path_base_pre', '_cpu_cost_pre', '_cpu_frames_pre', '_events_ctl']
 
 /**
  * The sql/ directory. From the TypeScript sources it sits beside this file; from the compiled

@@ -1,36 +1,33 @@
 /**
- * Bulk loader: a run's Arrow IPC files → DuckDB tables, without JS row objects.
+ * Loader: a run's Arrow IPC files → what a session queries, without JS row objects and without
+ * inserting the bulk rows into DuckDB (why: session.ts).
  *
- * Every record batch is cut into DuckDB vectors of 2048 rows; each column's bytes are copied straight
- * from the Arrow typed array into the data chunk's vector (`copy_data_to_vector`, a memcpy), validity
- * bitmaps likewise (Arrow's LSB-first bitmap has the layout of DuckDB's validity words), and the chunk
- * goes to the table through the appender. Measured in ../shared/reference/arrow-duckdb.md §2 (ii-a):
- * ≈ 5M rows/s, against 0.66M rows/s through the public per-value API.
+ *  - events, frames: served by the `npa_scan` table function straight from the Arrow files (scan.ts);
+ *  - one JS pass over the events (stages.ts) makes the per-replica and CPU tables the SQL library
+ *    reads (also served by npa_scan) and the small control-event table (inserted);
+ *  - config (a handful of rows with strings) is inserted through the appender.
  *
  * Dictionary columns become ENUM columns. One named ENUM type per dictionary (npa_event, npa_endpoint...)
  * serves every table and every loaded run, so joins between events, frames and config compare small
- * integers, and several runs can share one table with a `run_id` column (UNION of different ENUM
- * types would decay to VARCHAR). The Arrow Int16 codes are remapped through a lookup table into the
- * ENUM's storage width (uint8 up to 255 members) — a tight loop per 2048 rows, cheaper than the
- * alternative of VARCHAR columns (measured: see bench/analysis.bench.ts).
- *
- * The unsafe memcpy functions of @duckdb/node-bindings are used here and nowhere else.
+ * integers, and several runs can share one view with a `run_id` column (UNION of different ENUM
+ * types would decay to VARCHAR). The Arrow codes are remapped through a lookup table into the ENUM's
+ * member indices when a run's dictionary order differs (several runs side by side).
  */
 import * as fs from 'node:fs'
 import {open} from 'node:fs/promises'
 import * as path from 'node:path'
 import duckdb from '@duckdb/node-bindings'
-import {DuckDBDataChunk, DuckDBEnumType, DuckDBTypeId, quotedIdentifier, quotedString} from '@duckdb/node-api'
-import type {DuckDBAppender, DuckDBConnection, DuckDBType} from '@duckdb/node-api'
+import {DuckDBDataChunk, DuckDBTypeId, quotedIdentifier, quotedString} from '@duckdb/node-api'
+import type {DuckDBConnection, DuckDBEnumType, DuckDBType} from '@duckdb/node-api'
 import {RecordBatchReader, Type} from 'apache-arrow'
 import type {Data, Field, RecordBatch, Schema, Vector} from 'apache-arrow'
 import {UserError} from '../errors.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, FIXED_DICTIONARIES, FRAME_COLUMNS} from '../trace/schema.js'
-import {FrameInfo, StageCollector, stageTableColumns, type StageInput} from './stages.js'
 import type {ColumnSpec} from '../trace/schema.js'
-
-/** DuckDB's standard vector size: rows per data chunk. */
-const VECTOR_SIZE = 2048
+import {ArrowFile} from './arrow-file.js'
+import type {BatchBuffers} from './arrow-file.js'
+import {ArrowSource, Kind, VECTOR_SIZE, fillFromArrow, newScratch, remapFor, type ArrowPart, type ColPlan, type Remap, type ScanRegistry} from './scan.js'
+import {CPU_COST_TABLE, CPU_FRAMES_TABLE, EventPass, FrameInfo, PATH_TABLE, STAGE_TABLE, type PassSizes, type PassTypes} from './stages.js'
 
 /** The three tables of a run and the ColumnSpecs that say which dictionary each column uses. */
 export const RUN_TABLES = [
@@ -79,12 +76,6 @@ export interface LoadStats {
   seconds: number
 }
 
-function enumOf(types: DuckDBType[], plans: ColPlan[], name: string): DuckDBEnumType {
-  const j = plans.findIndex((p) => p.name === name)
-  if (j < 0 || types[j].typeId !== DuckDBTypeId.ENUM) throw new UserError(`events: column ${name} is missing or not dictionary-encoded`, {hint: 'replay the capture again'})
-  return types[j] as DuckDBEnumType
-}
-
 /** The files of a complete run directory (the caller resolved it with resolveRunDir). */
 export function runFiles(dir: string): RunFiles {
   let names: string[]
@@ -121,24 +112,6 @@ export function runFiles(dir: string): RunFiles {
 // ---------------------------------------------------------------------------------------------
 // Column plans
 // ---------------------------------------------------------------------------------------------
-
-const enum Kind {
-  Copy, // fixed-width number: memcpy
-  Enum, // dictionary codes remapped into the ENUM storage
-  Bool, // Arrow bit-packed booleans → one byte each
-  Utf8, // small tables only (config): through the public API
-}
-
-interface ColPlan {
-  name: string
-  kind: Kind
-  /** DuckDB column type in CREATE TABLE. */
-  sqlType: string
-  /** Bytes per value in Arrow = in DuckDB (Copy). */
-  width: number
-  /** Enum: name of the ENUM type. */
-  enumType: string | null
-}
 
 function dictName(table: RunTable, column: string): string {
   const spec = RUN_TABLES.find((t) => t.table === table)!.specs.find((c: ColumnSpec) => c.name === column)
@@ -218,215 +191,112 @@ export async function readHead(file: string): Promise<FileHead> {
   }
 }
 
+
 // ---------------------------------------------------------------------------------------------
-// Pass 2: batches → data chunks
+// Loading
 // ---------------------------------------------------------------------------------------------
 
-/** Reusable scratch for one column's values in one chunk. */
-interface Scratch {
-  u8: Uint8Array
-  u16: Uint16Array
-  u32: Uint32Array
-}
-
-function newScratch(): Scratch {
-  return {u8: new Uint8Array(VECTOR_SIZE), u16: new Uint16Array(VECTOR_SIZE), u32: new Uint32Array(VECTOR_SIZE)}
-}
-
-/** How the Arrow dictionary's codes become the ENUM's member indices. */
-interface Remap {
-  map: Int32Array
-  /** Code i is member i: copy (or narrow) the codes as they are. */
-  identity: boolean
-  /** Bytes per value of the ENUM's storage. */
-  width: 1 | 2 | 4
-}
-
-function remapFor(cache: Map<Vector, Remap>, dict: Vector, en: DuckDBEnumType, file: string, column: string): Remap {
-  let m = cache.get(dict)
-  if (m) return m
-  const values = dict.toArray() as unknown as (string | null)[]
-  const map = new Int32Array(Math.max(1, values.length))
-  let identity = true
-  for (let i = 0; i < values.length; i++) {
-    const idx = en.valueIndexes[values[i] ?? '']
-    if (idx === undefined) throw new Error(`loader: ${file}: ${column} value "${values[i]}" is not in ${en.toString()}`)
-    map[i] = idx
-    if (idx !== i) identity = false
-  }
-  const width = en.internalTypeId === DuckDBTypeId.UTINYINT ? 1 : en.internalTypeId === DuckDBTypeId.USMALLINT ? 2 : 4
-  m = {map, identity, width}
-  cache.set(dict, m)
-  return m
+/** Remaps of an Arrow file's dictionary columns onto the session's ENUM types (null: not an ENUM column). */
+function partFor(file: ArrowFile, plans: ColPlan[], types: DuckDBType[], remaps: Map<Vector, Remap>): ArrowPart {
+  const maps = plans.map((p, j) => {
+    if (p.kind !== Kind.Enum) return null
+    const field = file.schema.fields.find((f) => f.name === p.name)!
+    const dict = file.dictionaries.get(field.type.id as number)
+    if (!dict) throw new UserError(`${file.path}: the dictionary of column ${p.name} is missing`, {hint: 'replay the capture again'})
+    return remapFor(remaps, dict, types[j] as DuckDBEnumType, file.path, p.name)
+  })
+  return {file, maps}
 }
 
 /**
- * Append every batch of `file` to the appender's table. Batches are read asynchronously (libuv thread
- * pool) one ahead of the append, so the disk read of batch k+1 overlaps the DuckDB append of batch k.
+ * A file's batches in order, read synchronously (reading the next batch on the thread pool while
+ * folding this one was measured no faster: the copy from the page cache is not the bottleneck).
  */
-async function appendFile(
-  file: string, plans: ColPlan[], appender: DuckDBAppender, chunk: DuckDBDataChunk, types: DuckDBType[], scratch: Scratch[],
-  remaps: Map<Vector, Remap>, stages: StageCollector | null, frameInfo: FrameInfo | null,
-): Promise<number> {
-  let fh
-  try {
-    fh = await open(file, 'r')
-  } catch (err) {
-    throw new UserError(`cannot open ${file}: ${(err as Error).message}`)
-  }
+function* batches(file: ArrowFile, buffers: BatchBuffers): Generator<RecordBatch> {
+  for (let b = 0; b < file.numBatches; b++) yield file.batch(b, buffers)
+}
+
+/** The columns of a batch in plan order. */
+function batchColumns(file: ArrowFile, batch: RecordBatch, plans: ColPlan[]): Data[] {
+  return plans.map((p) => {
+    const c = batch.getChild(p.name)
+    if (!c) throw new UserError(`${file.path}: column ${p.name} is missing from a record batch`, {hint: 'replay the capture again'})
+    return c.data[0]
+  })
+}
+
+/** Append a small table (config) through the appender, strings through the public API. */
+async function appendSmall(con: DuckDBConnection, table: string, file: ArrowFile, plans: ColPlan[], remaps: Map<Vector, Remap>): Promise<number> {
+  const appender = await con.createAppender(table)
   let rows = 0
   try {
-    let reader
-    try {
-      reader = await RecordBatchReader.from(fh)
-      await reader.open()
-    } catch (err) {
-      throw new UserError(`${file}: not a readable Arrow IPC file (${(err as Error).message})`, {hint: 'replay the capture again'})
-    }
-    let next = reader.next()
-    for (;;) {
-      const res = await next
-      if (res.done) break
-      next = reader.next() // start reading the following batch before appending this one
-      rows += appendBatch(file, res.value, plans, appender, chunk, types, scratch, remaps, stages, frameInfo)
+    const types: DuckDBType[] = []
+    for (let c = 0; c < appender.columnCount; c++) types.push(appender.columnType(c))
+    const part = partFor(file, plans, types, remaps)
+    const chunk = DuckDBDataChunk.create(types)
+    const raw = chunk.chunk
+    const scratch = plans.map(() => newScratch())
+    for (let b = 0; b < part.file.numBatches; b++) {
+      const batch = part.file.batch(b)
+      const cols = batchColumns(part.file, batch, plans)
+      for (let off = 0; off < batch.numRows; off += VECTOR_SIZE) {
+        const len = Math.min(VECTOR_SIZE, batch.numRows - off)
+        duckdb.data_chunk_reset(raw)
+        duckdb.data_chunk_set_size(raw, len)
+        for (let j = 0; j < plans.length; j++) {
+          if (plans[j].kind === Kind.Utf8) {
+            const child = batch.getChild(plans[j].name)!
+            const strs: string[] = []
+            for (let i = 0; i < len; i++) strs.push(String(child.get(off + i) ?? ''))
+            chunk.setColumnValues(j, strs)
+          } else fillFromArrow(plans[j], cols[j], part.maps[j], off, len, duckdb.data_chunk_get_vector(raw, j), scratch[j])
+        }
+        appender.appendDataChunk(chunk)
+      }
+      rows += batch.numRows
     }
   } finally {
-    await fh.close()
+    appender.closeSync()
   }
   return rows
 }
 
-function appendBatch(
-  file: string, batch: RecordBatch, plans: ColPlan[], appender: DuckDBAppender, chunk: DuckDBDataChunk, types: DuckDBType[],
-  scratch: Scratch[], remaps: Map<Vector, Remap>, stages: StageCollector | null, frameInfo: FrameInfo | null,
-): number {
-  const raw = chunk.chunk
-  const cols: Data[] = plans.map((p) => {
-    const child = batch.getChild(p.name)
-    if (!child) throw new UserError(`${file}: column ${p.name} is missing from a record batch`, {hint: 'replay the capture again'})
-    return child.data[0]
-  })
-  const maps: (Remap | null)[] = plans.map((p, j) =>
-    p.kind === Kind.Enum ? remapFor(remaps, cols[j].dictionary as Vector, types[j] as DuckDBEnumType, file, p.name) : null)
-  const n = batch.numRows
-  if (stages) stages.add(stageInput(file, plans, cols, maps), n)
-  if (frameInfo) {
-    const j = (name: string) => plans.findIndex((p) => p.name === name)
-    const need = ['packet_id', 'src_vm', 'host', 'dst_kind', 'vlan', 'len']
-    if (need.some((c) => j(c) < 0) || !maps[j('src_vm')] || !maps[j('host')] || !maps[j('dst_kind')]) {
-      throw new UserError(`${file}: frames need columns ${need.join(', ')}`, {hint: 'replay the capture again'})
-    }
-    frameInfo.add(
-      {packet_id: cols[j('packet_id')], src_vm: cols[j('src_vm')], host: cols[j('host')], dst_kind: cols[j('dst_kind')], vlan: cols[j('vlan')], len: cols[j('len')]},
-      {src_vm: maps[j('src_vm')]!.map, host: maps[j('host')]!.map, dst_kind: maps[j('dst_kind')]!.map},
-      n,
-    )
-  }
-  for (let off = 0; off < n; off += VECTOR_SIZE) {
-    const len = Math.min(VECTOR_SIZE, n - off)
-    duckdb.data_chunk_reset(raw)
-    duckdb.data_chunk_set_size(raw, len)
-    for (let j = 0; j < plans.length; j++) {
-      const p = plans[j]
-      const d = cols[j]
-      const vec = duckdb.data_chunk_get_vector(raw, j)
-      const start = d.offset + off
-      switch (p.kind) {
-        case Kind.Copy: {
-          const v = d.values as Int16Array
-          duckdb.copy_data_to_vector(vec, 0, v.buffer as ArrayBuffer, v.byteOffset + start * p.width, len * p.width)
-          break
-        }
-        case Kind.Enum: {
-          const m = maps[j]!
-          const codes = d.values as Int16Array | Int32Array
-          const s = scratch[j]
-          const w = m.width
-          if (m.identity && w === codes.BYTES_PER_ELEMENT) {
-            duckdb.copy_data_to_vector(vec, 0, codes.buffer as ArrayBuffer, codes.byteOffset + start * w, len * w)
-            break
-          }
-          const out = w === 1 ? s.u8 : w === 2 ? s.u16 : s.u32
-          if (m.identity) out.set(codes.subarray(start, start + len)) // native narrowing copy: codes < 2^(8w)
-          else {
-            const map = m.map
-            for (let i = 0; i < len; i++) out[i] = map[codes[start + i]]
-          }
-          duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, 0, len * w)
-          break
-        }
-        case Kind.Bool: {
-          const bits = d.values as Uint8Array
-          const out = scratch[j].u8
-          for (let i = 0; i < len; i++) {
-            const k = start + i
-            out[i] = (bits[k >> 3] >> (k & 7)) & 1
-          }
-          duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, 0, len)
-          break
-        }
-        case Kind.Utf8: {
-          // config only: a handful of rows per run
-          const strs: string[] = []
-          const child = batch.getChild(p.name)!
-          for (let i = 0; i < len; i++) strs.push(String(child.get(off + i) ?? ''))
-          chunk.setColumnValues(j, strs)
-          break
-        }
-      }
-      const bm = d.nullBitmap
-      if (d.nullCount > 0 && bm && bm.length > 0) {
-        duckdb.vector_ensure_validity_writable(vec)
-        if ((start & 7) === 0) {
-          duckdb.copy_data_to_vector_validity(vec, 0, bm.buffer as ArrayBuffer, bm.byteOffset + (start >> 3), (len + 7) >> 3)
-        } else {
-          // unaligned slice (never produced by our writer): repack the bits
-          const out = scratch[j].u8
-          out.fill(0, 0, (len + 7) >> 3)
-          for (let i = 0; i < len; i++) {
-            const k = start + i
-            if ((bm[k >> 3] >> (k & 7)) & 1) out[i >> 3] |= 1 << (i & 7)
-          }
-          duckdb.copy_data_to_vector_validity(vec, 0, out.buffer as ArrayBuffer, 0, (len + 7) >> 3)
-        }
-      }
-    }
-    appender.appendDataChunk(chunk)
-  }
-  return n
-}
-
-/** The events batch's columns the stage collector reads. */
-function stageInput(file: string, plans: ColPlan[], cols: Data[], maps: (Remap | null)[]): StageInput {
-  const col = (name: string): number => {
-    const j = plans.findIndex((p) => p.name === name)
-    if (j < 0) throw new UserError(`${file}: column ${name} is missing`, {hint: 'replay the capture again'})
-    return j
-  }
-  const d = (name: string) => cols[col(name)]
-  const m = (name: string) => {
-    const r = maps[col(name)]
-    if (!r) throw new UserError(`${file}: column ${name} is not dictionary-encoded`, {hint: 'replay the capture again'})
-    return r.map
-  }
+/**
+ * Array sizes for the pass from run.json's event counts (an estimate: arrays grow when short, which
+ * costs a copy). Replicas = ended replicas (deliveries and drops) plus the few that were split up
+ * (~3 % on the bench run).
+ */
+function passSizes(run: RunFiles, nFrames: number): PassSizes {
+  const by = ((run.json.counts as {events_by_name?: Record<string, number>} | undefined)?.events_by_name ?? {}) as Record<string, number>
+  const n = (k: string) => (typeof by[k] === 'number' ? by[k] : 0)
+  const ended = n('shell_rx_deliver') + n('ext_deliver') + n('drop')
   return {
-    t_ns: d('t_ns'), event: d('event'), packet_id: d('packet_id'), replica: d('replica'), host: d('host'), vm: d('vm'), mode: d('mode'),
-    plugin: d('plugin'), ring: d('ring'), target: d('target'), reason: d('reason'), aux: d('aux'),
-    maps: {event: m('event'), host: m('host'), vm: m('vm'), mode: m('mode'), plugin: m('plugin'), ring: m('ring'), target: m('target'), reason: m('reason')},
+    replicas: ended > 0 ? ended * 1.05 + 1024 : nFrames * 1.25,
+    doorbells: n('doorbell') || 1024,
+    irqs: n('irq_raise') || 1024,
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Public entry
-// ---------------------------------------------------------------------------------------------
+/** DuckDB types of SQL type names (ENUMs as created), one query. */
+async function resolveTypes(con: DuckDBConnection, names: string[]): Promise<Record<string, DuckDBType>> {
+  const uniq = [...new Set(names)]
+  const r = await con.runAndReadAll(`SELECT ${uniq.map((n, i) => `NULL::${n} AS c${i}`).join(', ')}`)
+  const types = r.columnTypes()
+  return Object.fromEntries(uniq.map((n, i) => [n, types[i]]))
+}
+
+/** What a session must release: the open Arrow files. */
+export interface LoadHandles {
+  files: ArrowFile[]
+}
 
 /**
- * Load runs side by side: per run i, tables `_events_<i>`, `_frames_<i>`, `_config_<i>`; the caller
- * (session) joins them under views with a constant run_id column (UNION ALL views cost nothing to scan,
- * and a stored run_id column would cost a 21st column on every appended row). Also creates the shared
- * ENUM types, and `_runs` (one row per run: id, directory, run.json).
+ * Load runs side by side. Per run i: sources `events_<i>`, `frames_<i>`, `stage_<i>`, `path_<i>`,
+ * `cpu_cost_<i>`, `cpu_frames_<i>` in `registry` (read through npa_scan), tables `_config_<i>` and
+ * `_events_ctl_<i>`; the caller (session) joins them under views with a constant run_id column. Also
+ * creates the shared ENUM types, and `_runs` (one row per run: id, directory, run.json).
  */
-export async function loadRuns(con: DuckDBConnection, runs: RunFiles[]): Promise<LoadStats> {
+export async function loadRuns(con: DuckDBConnection, runs: RunFiles[], registry: ScanRegistry, handles: LoadHandles): Promise<LoadStats> {
   const t0 = performance.now()
   const ids = runs.map((r) => r.id)
   const dup = ids.find((id, i) => ids.indexOf(id) !== i)
@@ -434,9 +304,23 @@ export async function loadRuns(con: DuckDBConnection, runs: RunFiles[]): Promise
     throw new UserError(`run ${dup} is given twice`, {hint: 'load each run once; two copies of one run have the same run_id in run.json'})
   }
 
-  // Pass 1: heads (schema + dictionaries) of every file.
-  const heads = new Map<string, FileHead>()
-  for (const r of runs) for (const t of RUN_TABLES) for (const f of r.files[t.table]) heads.set(f, await readHead(f))
+  // Heads (schema + dictionaries) of every file; the files stay open for the session's scans.
+  const files = new Map<string, ArrowFile>()
+  for (const r of runs) {
+    for (const t of RUN_TABLES) {
+      for (const f of r.files[t.table]) {
+        const af = ArrowFile.open(f)
+        handles.files.push(af)
+        files.set(f, af)
+      }
+    }
+  }
+  const dictsOf = (af: ArrowFile, column: string): string[] => {
+    const field = af.schema.fields.find((f) => f.name === column)
+    if (!field || field.type.typeId !== Type.Dictionary) return []
+    const v = af.dictionaries.get(field.type.id as number)
+    return v ? (v.toArray() as unknown as (string | null)[]).map((s) => s ?? '') : []
+  }
 
   // ENUM members. Fixed dictionaries in schema order, then each run's dictionaries in file order, so
   // that for the usual case (one run, or runs of one scenario) the Arrow codes ARE the ENUM indices and
@@ -453,8 +337,7 @@ export async function loadRuns(con: DuckDBConnection, runs: RunFiles[]): Promise
     let ref: {file: string; sig: string} | null = null
     for (const r of runs) {
       for (const f of r.files[t.table]) {
-        const head = heads.get(f)!
-        const p = head.schema.fields.map((fl) => planColumn(t.table, fl, f))
+        const p = files.get(f)!.schema.fields.map((fl) => planColumn(t.table, fl, f))
         const sig = p.map((c) => `${c.name}:${c.sqlType}`).join(',')
         if (ref === null) {
           ref = {file: f, sig}
@@ -470,25 +353,25 @@ export async function loadRuns(con: DuckDBConnection, runs: RunFiles[]): Promise
   for (const r of runs) {
     for (const t of RUN_TABLES) {
       for (const f of r.files[t.table]) {
-        const head = heads.get(f)!
         const order = [...plans.get(t.table)!].sort((a, b) => (a.name === 'target' ? -1 : b.name === 'target' ? 1 : 0))
-        for (const c of order) if (c.enumType) addMembers(c.enumType, head.dicts.get(c.name) ?? [])
+        for (const c of order) if (c.enumType) addMembers(c.enumType, dictsOf(files.get(f)!, c.name))
       }
     }
   }
   addMembers('npa_endpoint', ENDPOINT_FIXED)
+  // a type the pass's tables name that no file has (DuckDB has no ENUM without members)
+  for (const [, type] of STAGE_TABLE.concat(PATH_TABLE, CPU_COST_TABLE, CPU_FRAMES_TABLE)) if (type.startsWith('npa_') && !members.has(type)) addMembers(type, ['(none)'])
 
-  // Types and tables.
+  // Types and the inserted tables.
+  const evPlans = plans.get('events')!
+  const pkt = evPlans.find((c) => c.name === 'packet_id')?.sqlType ?? 'BIGINT'
   const sql: string[] = []
   sql.push(`CREATE TYPE npa_run AS ENUM (${ids.map(quotedString).join(', ')})`)
   for (const [type, vals] of members) sql.push(`CREATE TYPE ${type} AS ENUM (${vals.map(quotedString).join(', ')})`)
+  const cols = (t: RunTable) => plans.get(t)!.map((c) => `${quotedIdentifier(c.name)} ${c.sqlType}`).join(', ')
   runs.forEach((_, i) => {
-    for (const t of RUN_TABLES) {
-      const cols = plans.get(t.table)!.map((c) => `${quotedIdentifier(c.name)} ${c.sqlType}`)
-      sql.push(`CREATE TABLE ${t.base}_${i} (${cols.join(', ')})`)
-    }
-    const pkt = plans.get('events')!.find((c) => c.name === 'packet_id')?.sqlType ?? 'BIGINT'
-    sql.push(`CREATE TABLE _replica_stage_${i} (${stageTableColumns(pkt)})`)
+    sql.push(`CREATE TABLE _config_${i} (${cols('config')})`)
+    sql.push(`CREATE TABLE _events_ctl_${i} (seq BIGINT, ${cols('events')})`)
   })
   sql.push(`CREATE TABLE _runs (run_id npa_run NOT NULL, run_index INTEGER NOT NULL, dir VARCHAR NOT NULL, run_json JSON NOT NULL)`)
   await con.run(sql.join(';\n'))
@@ -496,33 +379,91 @@ export async function loadRuns(con: DuckDBConnection, runs: RunFiles[]): Promise
     const r = runs[i]
     await con.run(`INSERT INTO _runs VALUES (${quotedString(r.id)}, ${i}, ${quotedString(path.resolve(r.dir))}, ${quotedString(JSON.stringify(r.json))})`)
   }
+  const tableTypeNames = [...STAGE_TABLE, ...PATH_TABLE, ...CPU_COST_TABLE, ...CPU_FRAMES_TABLE].map(([, t]) => (t === 'PACKET' ? pkt : t))
+  const byName = await resolveTypes(con, [...evPlans, ...plans.get('frames')!].map((p) => p.sqlType).concat(tableTypeNames, ['BIGINT']))
+  byName.PACKET = byName[pkt]
+  const typesOf = (t: RunTable) => plans.get(t)!.map((p) => byName[p.sqlType] ?? null)
+  const passTypes: PassTypes = {
+    event: byName.npa_event as DuckDBEnumType, ring: byName.npa_ring as DuckDBEnumType, endpoint: byName.npa_endpoint as DuckDBEnumType,
+    mode: byName.npa_mode as DuckDBEnumType, side: byName.npa_side as DuckDBEnumType, byName,
+  }
+  for (const e of ['event', 'ring', 'endpoint', 'mode', 'side'] as const) {
+    if (passTypes[e]?.typeId !== DuckDBTypeId.ENUM) throw new UserError(`events: no dictionary for ${e}`, {hint: 'replay the capture again'})
+  }
 
   const rows = {events: 0, frames: 0, config: 0} as Record<RunTable, number>
   const remaps = new Map<Vector, Remap>()
-  // frames first: the stage table written after the events takes the frames' columns from FrameInfo
-  const loadOrder = ['frames', 'config', 'events'].map((n) => RUN_TABLES.find((t) => t.table === n)!)
   for (let i = 0; i < runs.length; i++) {
-    const nFrames = Number((runs[i].json.counts as {frames?: number} | undefined)?.frames ?? 0)
+    const run = runs[i]
+    // config: inserted
+    const cfgPlans = plans.get('config')!
+    for (const f of run.files.config) rows.config += await appendSmall(con, `_config_${i}`, files.get(f)!, cfgPlans, remaps)
+    // frames: scanned; the pass needs each frame's sender, host, kind, VLAN and length
+    const nFrames = Number((run.json.counts as {frames?: number} | undefined)?.frames ?? 0)
     const frameInfo = new FrameInfo(nFrames)
-    for (const t of loadOrder) {
-      const p = plans.get(t.table)!
-      const appender = await con.createAppender(`${t.base}_${i}`)
-      let closed = false
+    const frPlans = plans.get('frames')!
+    const frTypes = typesOf('frames')
+    const frParts = run.files.frames.map((f) => partFor(files.get(f)!, frPlans, frTypes, remaps))
+    const fj = (name: string) => {
+      const j = frPlans.findIndex((p) => p.name === name)
+      if (j < 0) throw new UserError(`${run.files.frames[0]}: frames need column ${name}`, {hint: 'replay the capture again'})
+      return j
+    }
+    let nFr = 0
+    const buffers: BatchBuffers = {bufs: [], next: 0}
+    for (const part of frParts) {
+      for (const batch of batches(part.file, buffers)) {
+        const c = batchColumns(part.file, batch, frPlans)
+        const m = (name: string) => {
+          const r = part.maps[fj(name)]
+          if (!r) throw new UserError(`${part.file.path}: column ${name} is not dictionary-encoded`, {hint: 'replay the capture again'})
+          return r.map
+        }
+        frameInfo.add(
+          {packet_id: c[fj('packet_id')], t_ns: c[fj('t_ns')], src_vm: c[fj('src_vm')], host: c[fj('host')], dst_kind: c[fj('dst_kind')], vlan: c[fj('vlan')], len: c[fj('len')]},
+          {src_vm: m('src_vm'), host: m('host'), dst_kind: m('dst_kind')},
+          batch.numRows,
+        )
+        nFr += batch.numRows
+      }
+    }
+    rows.frames += nFr
+    registry.set(`frames_${i}`, new ArrowSource(frParts, frPlans, frTypes, nFr, false))
+    // events: one pass; scanned
+    const evTypes = typesOf('events')
+    const evParts = run.files.events.map((f) => partFor(files.get(f)!, evPlans, evTypes, remaps))
+    const tFrames = performance.now()
+    const pass = new EventPass(evPlans, passTypes, frameInfo, passSizes(run, nFrames))
+    let nEv = 0
+    for (const part of evParts) {
+      for (const batch of batches(part.file, buffers)) {
+        pass.add({cols: batchColumns(part.file, batch, evPlans), maps: part.maps, length: batch.numRows, rowBase: nEv})
+        nEv += batch.numRows
+      }
+    }
+    rows.events += nEv
+    registry.set(`events_${i}`, new ArrowSource(evParts, evPlans, evTypes, nEv, true))
+    const tPass = performance.now()
+    const res = pass.finish()
+    registry.set(`stage_${i}`, res.stage)
+    registry.set(`path_${i}`, res.path)
+    registry.set(`cpu_cost_${i}`, res.cpuCost)
+    registry.set(`cpu_frames_${i}`, res.cpuFrames)
+    if (res.ctl.rows > 0) {
+      const appender = await con.createAppender(`_events_ctl_${i}`)
       try {
         const types: DuckDBType[] = []
         for (let c = 0; c < appender.columnCount; c++) types.push(appender.columnType(c))
-        const chunk = DuckDBDataChunk.create(types)
-        const scratch = p.map(() => newScratch())
-        const stages = t.table === 'events' ? new StageCollector(enumOf(types, p, 'event'), enumOf(types, p, 'ring'), nFrames * 1.25) : null
-        const fi = t.table === 'frames' ? frameInfo : null
-        for (const f of runs[i].files[t.table]) rows[t.table] += await appendFile(f, p, appender, chunk, types, scratch, remaps, stages, fi)
-        appender.closeSync()
-        closed = true
-        if (stages) await stages.appendTo(con, `_replica_stage_${i}`, frameInfo)
+        res.ctl.append(appender, types)
       } finally {
-        if (!closed) appender.closeSync()
+        appender.closeSync()
       }
+    }
+    if (process.env.NPA_TRACE_TIMING) {
+      const f = (a: number, b: number) => `${((b - a) / 1000).toFixed(2)} s`
+      process.stderr.write(`load ${run.id}: until frames done ${f(t0, tFrames)}, events pass ${f(tFrames, tPass)}, tables ${f(tPass, performance.now())}\n`)
     }
   }
   return {runs: runs.length, rows, seconds: (performance.now() - t0) / 1000}
 }
+

@@ -14,19 +14,26 @@
  * CONTROL_EVENTS), and test/analysis/library.test.ts checks that each equals its SQL twin row for row.
  *
  * Why in JS: the same folds in DuckDB (hash aggregates with ~25 FILTER aggregates, a recursive CTE,
- * two ASOF joins over 1.1M rows) took 8-14 s on the bench run; here one pass costs ≈ 1 s.
+ * two ASOF joins over 1.1M rows) took 8-14 s on the bench run; here one pass costs ≈ 1.5 s.
  * Hot loop: typed arrays only, no allocation per event, no BigInt (Int64 columns are read as two
  * 32-bit words). A replica's slot is found by packet id (dense: frames are numbered 0..n-1) for
  * replica 0 and by a short per-packet chain for the others (a frame has a handful of replicas).
+ *
+ * Memory is time here: on this machine a first write to fresh memory costs ≈ 3 µs per 4 KB page
+ * (330 MB/s, no transparent huge pages), more than the fold itself. So arrays are zero-initialised
+ * (no NaN/-1 fill) and compact: ENUM indices and small values are stored + 1 in Uint16 (0 = NULL),
+ * stage times as Uint32 offsets from the frame's entry time + 1 (0 = NULL; the rare time more than
+ * 4.29 s after it is kept exactly in a map), and arrays are sized from run.json's event counts.
  */
 import duckdb from '@duckdb/node-bindings'
 import {DuckDBDataChunk} from '@duckdb/node-api'
 import type {DuckDBAppender, DuckDBEnumType, DuckDBType} from '@duckdb/node-api'
 import type {Data} from 'apache-arrow'
 import {UserError} from '../errors.js'
+import {prefault, sharedArray} from './prefault.js'
 import {
   ColumnSource, Kind, VECTOR_SIZE, enumWidth, intWidth, newScratch, putI64, putInt, setValidity,
-  type ColPlan, type ColumnFill, type RawVector, type Remap, type Scratch,
+  type ColPlan, type ColumnFill, type Remap,
 } from './scan.js'
 
 /** Events `_events_ctl` holds (every column): the ones the SQL library reads besides the packet path. */
@@ -43,7 +50,6 @@ export const STAGE_TIMES = [
   't_rx_dma_done', 't_rx_writeback', 't_rx_complete', 't_end',
 ] as const
 const T = Object.fromEntries(STAGE_TIMES.map((n, i) => [n, i])) as Record<(typeof STAGE_TIMES)[number], number>
-const NT = STAGE_TIMES.length
 
 /** ENUM columns of `_replica_stage`: [name, ENUM type]. */
 export const STAGE_ENUMS = [
@@ -52,7 +58,6 @@ export const STAGE_ENUMS = [
   ['last_target', 'npa_endpoint'],
 ] as const
 const E_EVENT = 0, E_REASON = 1, E_VM = 2, E_HOST = 3, E_MODE = 4, E_PLUGIN = 5, E_SRC_MODE = 6, E_SRC_PLUGIN = 7, E_TARGET = 8
-const NE = STAGE_ENUMS.length
 
 /** Column [name, SQL type] lists of the pass's tables; PACKET = the type of events.packet_id. */
 export type TableSpec = readonly (readonly [string, string])[]
@@ -91,57 +96,127 @@ export function tableColumns(spec: TableSpec, packetType: string): string {
 const TWO32 = 4294967296
 
 // ---------------------------------------------------------------------------------------------
+// Compact columns
+// ---------------------------------------------------------------------------------------------
+
+/** Marks a time kept in TimeCol.over. */
+const OVER = 0xffffffff
+
+/** Times by row, as t - base + 1 in a Uint32 (0 = NULL; base = the frame's entry time). */
+export class TimeCol {
+  a: Uint32Array
+  readonly over = new Map<number, number>()
+
+  constructor(n: number, queue: SharedArrayBuffer[] | null = null) {
+    this.a = queue ? sharedArray(Uint32Array, n, queue) : new Uint32Array(n)
+  }
+
+  /** The time of row i (NaN = NULL). */
+  get(i: number, base: number): number {
+    const v = this.a[i]
+    return v === 0 ? NaN : v === OVER ? this.over.get(i)! : base + v - 1
+  }
+
+  set(i: number, base: number, t: number): void {
+    const d = t - base + 1
+    if (d >= 1 && d < OVER) this.a[i] = d
+    else {
+      this.a[i] = OVER
+      this.over.set(i, t)
+    }
+  }
+
+  min(i: number, base: number, t: number): void {
+    const v = this.a[i]
+    if (v === 0 || t < (v === OVER ? this.over.get(i)! : base + v - 1)) this.set(i, base, t)
+  }
+
+  max(i: number, base: number, t: number): void {
+    const v = this.a[i]
+    if (v === 0 || t > (v === OVER ? this.over.get(i)! : base + v - 1)) this.set(i, base, t)
+  }
+
+  grow(n: number): void {
+    this.a = grown(this.a, n)
+  }
+}
+
+function grown<A extends Uint32Array | Uint16Array | Uint8Array | Int32Array | Float64Array>(a: A, cap: number): A {
+  const b = new (a.constructor as {new (n: number): A})(cap)
+  b.set(a)
+  return b
+}
+
+// ---------------------------------------------------------------------------------------------
 // Frames
 // ---------------------------------------------------------------------------------------------
 
-/** Per input frame (indexed by packet_id), what packet_path needs from frames.arrow; ENUM indices, -1 = null. */
+/** Per input frame (indexed by packet_id), what the pass needs from frames.arrow; ENUM indices + 1 (0 = NULL). */
 export class FrameInfo {
-  srcVm = new Int32Array(0)
-  host = new Int32Array(0)
-  dstKind = new Int32Array(0)
-  vlan = new Int32Array(0)
-  len = new Float64Array(0)
+  /** Entry time (frames.t_ns): the base of the pass's stage times. */
+  t = new Float64Array(0)
+  seen = new Uint8Array(0)
+  srcVm = new Uint16Array(0)
+  host = new Uint16Array(0)
+  dstKind = new Uint16Array(0)
+  /** VLAN + 1, 0 = untagged. */
+  vlan = new Uint16Array(0)
+  len = new Uint32Array(0)
 
   constructor(expected: number) {
-    this.ensure(Math.max(1024, expected))
+    const n = Math.max(1024, expected)
+    const q: SharedArrayBuffer[] = []
+    this.t = sharedArray(Float64Array, n, q)
+    this.seen = sharedArray(Uint8Array, n, q)
+    this.srcVm = sharedArray(Uint16Array, n, q)
+    this.host = sharedArray(Uint16Array, n, q)
+    this.dstKind = sharedArray(Uint16Array, n, q)
+    this.vlan = sharedArray(Uint16Array, n, q)
+    this.len = sharedArray(Uint32Array, n, q)
+    prefault(q)
+  }
+
+  get capacity(): number {
+    return this.t.length
   }
 
   private ensure(n: number): void {
-    if (n <= this.srcVm.length) return
-    let cap = Math.max(1024, this.srcVm.length)
+    if (n <= this.t.length) return
+    let cap = Math.max(1024, this.t.length)
     while (cap < n) cap *= 2
-    this.srcVm = grown(this.srcVm, cap, -1)
-    this.host = grown(this.host, cap, -1)
-    this.dstKind = grown(this.dstKind, cap, -1)
-    this.vlan = grown(this.vlan, cap, -1)
-    this.len = grown(this.len, cap, -1)
+    this.t = grown(this.t, cap)
+    this.seen = grown(this.seen, cap)
+    this.srcVm = grown(this.srcVm, cap)
+    this.host = grown(this.host, cap)
+    this.dstKind = grown(this.dstKind, cap)
+    this.vlan = grown(this.vlan, cap)
+    this.len = grown(this.len, cap)
   }
 
   /** Rows of a frames batch; maps: dictionary code → ENUM index of src_vm, host, dst_kind. */
-  add(cols: {packet_id: Data; src_vm: Data; host: Data; dst_kind: Data; vlan: Data; len: Data}, maps: {src_vm: Int32Array; host: Int32Array; dst_kind: Int32Array}, length: number): void {
+  add(cols: {packet_id: Data; t_ns: Data; src_vm: Data; host: Data; dst_kind: Data; vlan: Data; len: Data},
+    maps: {src_vm: Int32Array; host: Int32Array; dst_kind: Int32Array}, length: number): void {
     const pk = cols.packet_id.values as BigInt64Array | Uint32Array
     const pw = pk instanceof BigInt64Array ? new Int32Array(pk.buffer, pk.byteOffset, pk.length * 2) : null
+    const tv = cols.t_ns.values as BigInt64Array
+    const tw = new Int32Array(tv.buffer, tv.byteOffset, tv.length * 2)
     const vl = cols.vlan.values as Int16Array
     const ln = cols.len.values as Uint32Array
     for (let r = 0; r < length; r++) {
       const ip = cols.packet_id.offset + r
       const p = pw !== null ? (pw[2 * ip + 1] >>> 0) * TWO32 + (pw[2 * ip] >>> 0) : (pk as Uint32Array)[ip]
-      if (p >= this.srcVm.length) this.ensure(p + 1)
-      this.srcVm[p] = code(cols.src_vm, maps.src_vm, r)
-      this.host[p] = code(cols.host, maps.host, r)
-      this.dstKind[p] = code(cols.dst_kind, maps.dst_kind, r)
+      if (p >= this.t.length) this.ensure(p + 1)
+      const it = cols.t_ns.offset + r
+      this.t[p] = tw[2 * it + 1] * TWO32 + (tw[2 * it] >>> 0)
+      this.seen[p] = 1
+      this.srcVm[p] = code(cols.src_vm, maps.src_vm, r) + 1
+      this.host[p] = code(cols.host, maps.host, r) + 1
+      this.dstKind[p] = code(cols.dst_kind, maps.dst_kind, r) + 1
       const iv = cols.vlan.offset + r
-      this.vlan[p] = cols.vlan.nullCount > 0 && ((cols.vlan.nullBitmap![iv >> 3] >> (iv & 7)) & 1) === 0 ? -1 : vl[iv]
+      this.vlan[p] = cols.vlan.nullCount > 0 && ((cols.vlan.nullBitmap![iv >> 3] >> (iv & 7)) & 1) === 0 ? 0 : vl[iv] + 1
       this.len[p] = ln[cols.len.offset + r]
     }
   }
-}
-
-function grown<A extends Int32Array | Float64Array | Int8Array>(a: A, cap: number, fill: number): A {
-  const b = new (a.constructor as {new (n: number): A})(cap)
-  if (fill !== 0) b.fill(fill)
-  b.set(a)
-  return b
 }
 
 /** ENUM index of a dictionary column at batch row r, or -1 for null. */
@@ -152,57 +227,67 @@ function code(d: Data, map: Int32Array, r: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Growable typed arrays (for the few rows that are kept: control events, doorbells, interrupts)
+// Growable typed arrays (for the rows that are kept: control events, doorbells, interrupts)
 // ---------------------------------------------------------------------------------------------
 
 class GrowF64 {
-  a = new Float64Array(1024)
+  a: Float64Array
   n = 0
+  constructor(cap: number) {
+    this.a = new Float64Array(Math.max(16, cap))
+  }
+
   push(v: number): void {
-    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2, 0)
+    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2)
     this.a[this.n++] = v
   }
 }
 
 class GrowI32 {
-  a = new Int32Array(1024)
+  a: Int32Array
   n = 0
+  constructor(cap: number) {
+    this.a = new Int32Array(Math.max(16, cap))
+  }
+
   push(v: number): void {
-    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2, 0)
+    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2)
     this.a[this.n++] = v
   }
 }
 
 /** Whole rows of the events table, gathered column by column (values as in Arrow; ENUMs remapped). */
 class RowGather {
-  readonly n: {v: number} = {v: 0}
+  private n = 0
   private cap = 64
   private readonly bytes: Uint8Array[]
+  private readonly ints: Int32Array[]
   private readonly valid: Uint8Array[]
   private seq = new Float64Array(64)
 
   constructor(private readonly plans: ColPlan[]) {
-    this.bytes = plans.map((p) => new Uint8Array(64 * (p.kind === Kind.Enum ? 4 : p.width)))
+    for (const p of plans) {
+      if (p.kind !== Kind.Enum && p.kind !== Kind.Copy) throw new Error(`loader: events column ${p.name} has a type the control-event table does not copy`)
+    }
+    this.bytes = plans.map((p) => new Uint8Array(64 * p.width))
+    this.ints = plans.map(() => new Int32Array(64))
     this.valid = plans.map(() => new Uint8Array(64))
   }
 
   get rows(): number {
-    return this.n.v
+    return this.n
   }
 
   add(cols: Data[], maps: (Remap | null)[], r: number, seq: number): void {
-    const k = this.n.v
+    const k = this.n
     if (k === this.cap) {
       this.cap *= 2
       for (let j = 0; j < this.plans.length; j++) {
-        const b = new Uint8Array(this.bytes[j].length * 2)
-        b.set(this.bytes[j])
-        this.bytes[j] = b
-        const v = new Uint8Array(this.cap)
-        v.set(this.valid[j])
-        this.valid[j] = v
+        this.bytes[j] = grown(this.bytes[j], this.cap * this.plans[j].width)
+        this.ints[j] = grown(this.ints[j], this.cap)
+        this.valid[j] = grown(this.valid[j], this.cap)
       }
-      this.seq = grown(this.seq, this.cap, 0)
+      this.seq = grown(this.seq, this.cap)
     }
     this.seq[k] = seq
     for (let j = 0; j < this.plans.length; j++) {
@@ -210,17 +295,16 @@ class RowGather {
       const d = cols[j]
       const i = d.offset + r
       this.valid[j][k] = d.nullCount > 0 && ((d.nullBitmap![i >> 3] >> (i & 7)) & 1) === 0 ? 0 : 1
-      if (p.kind === Kind.Enum) {
-        new Int32Array(this.bytes[j].buffer)[k] = maps[j]!.map[(d.values as Int8Array)[i]]
-      } else if (p.kind === Kind.Copy) {
+      if (p.kind === Kind.Enum) this.ints[j][k] = maps[j]!.map[(d.values as Int8Array)[i]]
+      else {
         const v = d.values as Uint8Array
-        const src = new Uint8Array(v.buffer, v.byteOffset + i * p.width, p.width)
-        this.bytes[j].set(src, k * p.width)
-      } else {
-        throw new Error(`loader: events column ${p.name} has a type the control-event table does not copy`)
+        const w = p.width
+        const src = v.byteOffset + i * w
+        const bytes = new Uint8Array(v.buffer, 0) // (a view of the batch buffer: no copy)
+        for (let b = 0; b < w; b++) this.bytes[j][k * w + b] = bytes[src + b]
       }
     }
-    this.n.v = k + 1
+    this.n = k + 1
   }
 
   /** Append every row to a table with columns (seq, ...plans). */
@@ -228,20 +312,16 @@ class RowGather {
     const chunk = DuckDBDataChunk.create(types)
     const raw = chunk.chunk
     const s = newScratch()
-    for (let start = 0; start < this.n.v; start += VECTOR_SIZE) {
-      const len = Math.min(VECTOR_SIZE, this.n.v - start)
+    for (let start = 0; start < this.n; start += VECTOR_SIZE) {
+      const len = Math.min(VECTOR_SIZE, this.n - start)
       duckdb.data_chunk_reset(raw)
       duckdb.data_chunk_set_size(raw, len)
       putI64(duckdb.data_chunk_get_vector(raw, 0), this.seq, null, start, len, s)
       for (let j = 0; j < this.plans.length; j++) {
         const p = this.plans[j]
         const vec = duckdb.data_chunk_get_vector(raw, j + 1)
-        if (p.kind === Kind.Enum) {
-          const v = new Int32Array(this.bytes[j].buffer)
-          putInt(vec, intWidth(types[j + 1]) as 1 | 2 | 4, v, null, start, len, 0, s)
-        } else {
-          duckdb.copy_data_to_vector(vec, 0, this.bytes[j].buffer as ArrayBuffer, start * p.width, len * p.width)
-        }
+        if (p.kind === Kind.Enum) putInt(vec, intWidth(types[j + 1]) as 1 | 2 | 4, this.ints[j], null, start, len, 0, 0, s)
+        else duckdb.copy_data_to_vector(vec, 0, this.bytes[j].buffer as ArrayBuffer, start * p.width, len * p.width)
         let nulls = 0
         s.valid.fill(0)
         const va = this.valid[j]
@@ -249,7 +329,7 @@ class RowGather {
           if (va[start + i]) s.valid[i >> 3] |= 1 << (i & 7)
           else nulls++
         }
-        if (nulls > 0) setValidity(vec, nulls, s.valid, len)
+        setValidity(vec, nulls, s.valid, len)
       }
       appender.appendDataChunk(chunk)
     }
@@ -291,22 +371,32 @@ export interface PassBatch {
   rowBase: number
 }
 
+/** Sizes from run.json's counts (optional: arrays grow when short). */
+export interface PassSizes {
+  /** Replicas expected (slots of _replica_stage). */
+  replicas: number
+  doorbells: number
+  irqs: number
+}
+
 export class EventPass {
-  // slots: one per (packet, replica)
+  // slots: one per (packet, replica); per packet, slot + 1 of replica 0 and of the first other replica
   private cap: number
   private n = 0
-  private slot0: Int32Array // packet → slot of replica 0, -1 none
-  private extraHead: Int32Array // packet → first slot of another replica, -1 none
-  private nextExtra: Int32Array
-  private slotPacket: Float64Array
-  private slotReplica: Int32Array
-  private times: Float64Array[]
-  private enums: Int32Array[]
+  private slot0: Uint32Array
+  private extraHead: Uint32Array
+  private nextExtra: Uint32Array
+  private slotPacket: Uint32Array
+  private slotReplica: Uint16Array
+  private readonly times: TimeCol[]
+  /** ENUM index + 1, 0 = NULL. */
+  private enums: Uint16Array[]
+  /** First forward's aux (parent replica): 0 none yet, Infinity NULL, aux + 1 (aux ≥ 0) or aux (< 0). */
   private fwdAux: Float64Array
   // cpu
-  private readonly nV: number
   private readonly nM: number
   private readonly nS: number
+  private readonly nV: number
   private readonly cpuAll: Float64Array
   private readonly cpuPkt: Float64Array
   private readonly cntAll: Float64Array
@@ -314,15 +404,16 @@ export class EventPass {
   private readonly txFrames: Float64Array
   private readonly rxFrames: Float64Array
   private readonly frameSeen: Uint8Array
-  private pktMode: Int8Array // packet → mode of its frame_in: -2 not seen, -1 null
-  private readonly defPkt = new GrowF64()
-  private readonly defKey = new GrowI32()
-  private readonly defCpu = new GrowF64()
+  /** Mode of the packet's frame_in: 0 not seen yet, 1 NULL, mode + 2. */
+  private pktMode: Uint8Array
+  private readonly defPkt = new GrowF64(1024)
+  private readonly defKey = new GrowI32(1024)
+  private readonly defCpu = new GrowF64(1024)
   // doorbells (TX ring) and interrupts: vm, time
-  private readonly dbVm = new GrowI32()
-  private readonly dbT = new GrowF64()
-  private readonly irqVm = new GrowI32()
-  private readonly irqT = new GrowF64()
+  private readonly dbVm: GrowI32
+  private readonly dbT: GrowF64
+  private readonly irqVm: GrowI32
+  private readonly irqT: GrowF64
   private readonly ctl: RowGather
   // per event dictionary: code → kind / flags
   private lastEvMap: Int32Array | null = null
@@ -334,12 +425,8 @@ export class EventPass {
   private readonly ringRx: number
   private readonly col: Record<string, number>
 
-  /**
-   * plans: the events files' columns. frames: the run's frames (sizes the per-packet arrays).
-   * expectedRows: replicas expected (frames × 1.25): sizing up front avoids regrowing arrays of
-   * hundreds of MB on a machine whose memory bandwidth is the bottleneck.
-   */
-  constructor(private readonly plans: ColPlan[], private readonly types: PassTypes, private readonly frames: FrameInfo, expectedRows: number) {
+  /** plans: the events files' columns; frames: the run's frames (entry times, sizes the per-packet arrays). */
+  constructor(plans: ColPlan[], private readonly types: PassTypes, private readonly frames: FrameInfo, sizes: PassSizes) {
     this.col = Object.fromEntries(plans.map((p, j) => [p.name, j]))
     for (const need of ['t_ns', 'event', 'packet_id', 'replica', 'host', 'vm', 'mode', 'plugin', 'ring', 'target', 'reason', 'aux', 'cpu_ns', 'side']) {
       if (this.col[need] === undefined) throw new UserError(`events: column ${need} is missing`, {hint: 'replay the capture again'})
@@ -347,17 +434,26 @@ export class EventPass {
     for (const e of ['event', 'host', 'vm', 'mode', 'plugin', 'ring', 'target', 'reason', 'side']) {
       if (plans[this.col[e]].kind !== Kind.Enum) throw new UserError(`events: column ${e} is not dictionary-encoded`, {hint: 'replay the capture again'})
     }
-    this.cap = Math.max(1024, Math.ceil(expectedRows))
-    const nPk = Math.max(1024, frames.srcVm.length)
-    this.slot0 = new Int32Array(nPk).fill(-1)
-    this.extraHead = new Int32Array(nPk).fill(-1)
-    this.pktMode = new Int8Array(nPk).fill(-2)
-    this.nextExtra = new Int32Array(this.cap)
-    this.slotPacket = new Float64Array(this.cap)
-    this.slotReplica = new Int32Array(this.cap)
-    this.times = STAGE_TIMES.map(() => new Float64Array(this.cap).fill(NaN))
-    this.enums = STAGE_ENUMS.map(() => new Int32Array(this.cap).fill(-1))
-    this.fwdAux = new Float64Array(this.cap).fill(NaN)
+    for (const [name, t] of Object.entries(types.byName)) {
+      if (name.startsWith('npa_') && (t as DuckDBEnumType).values?.length >= 65535) throw new UserError(`${name} has more than 65534 values; npa-trace cannot analyse this run`)
+    }
+    this.cap = Math.max(1024, Math.ceil(sizes.replicas))
+    const nPk = frames.capacity
+    const q: SharedArrayBuffer[] = []
+    this.slot0 = sharedArray(Uint32Array, nPk, q)
+    this.extraHead = sharedArray(Uint32Array, nPk, q)
+    this.pktMode = sharedArray(Uint8Array, nPk, q)
+    this.nextExtra = sharedArray(Uint32Array, this.cap, q)
+    this.slotPacket = sharedArray(Uint32Array, this.cap, q)
+    this.slotReplica = sharedArray(Uint16Array, this.cap, q)
+    this.times = STAGE_TIMES.map(() => new TimeCol(this.cap, q))
+    this.enums = STAGE_ENUMS.map(() => sharedArray(Uint16Array, this.cap, q))
+    this.fwdAux = sharedArray(Float64Array, this.cap, q)
+    prefault(q)
+    this.dbVm = new GrowI32(sizes.doorbells)
+    this.dbT = new GrowF64(sizes.doorbells)
+    this.irqVm = new GrowI32(sizes.irqs)
+    this.irqT = new GrowF64(sizes.irqs)
     const ev = types.event
     this.kindByEvent = new Int8Array(ev.values.length)
     this.flagByEvent = new Int8Array(ev.values.length)
@@ -388,30 +484,31 @@ export class EventPass {
   }
 
   private growSlots(): void {
-    const cap = this.cap * 2
-    this.nextExtra = grown(this.nextExtra, cap, 0)
-    this.slotPacket = grown(this.slotPacket, cap, 0)
-    this.slotReplica = grown(this.slotReplica, cap, 0)
-    this.times = this.times.map((a) => grown(a, cap, NaN))
-    this.enums = this.enums.map((a) => grown(a, cap, -1))
-    this.fwdAux = grown(this.fwdAux, cap, NaN)
+    const cap = Math.ceil(this.cap * 1.5)
+    this.nextExtra = grown(this.nextExtra, cap)
+    this.slotPacket = grown(this.slotPacket, cap)
+    this.slotReplica = grown(this.slotReplica, cap)
+    for (const t of this.times) t.grow(cap)
+    this.enums = this.enums.map((a) => grown(a, cap))
+    this.fwdAux = grown(this.fwdAux, cap)
     this.cap = cap
   }
 
   private growPackets(p: number): void {
+    if (p >= 0xffffffff) throw new UserError(`events: packet_id ${p} is out of range`, {hint: 'replay the capture again'})
     let n = this.slot0.length
     while (n <= p) n *= 2
-    this.slot0 = grown(this.slot0, n, -1)
-    this.extraHead = grown(this.extraHead, n, -1)
-    this.pktMode = grown(this.pktMode, n, -2)
+    this.slot0 = grown(this.slot0, n)
+    this.extraHead = grown(this.extraHead, n)
+    this.pktMode = grown(this.pktMode, n)
   }
 
   /** Slot of (p, rep), -1 when the replica has no event. */
-  slotOf(p: number, rep: number): number {
-    if (p >= this.slot0.length) return -1
-    if (rep === 0) return this.slot0[p]
-    let s = this.extraHead[p]
-    while (s >= 0 && this.slotReplica[s] !== rep) s = this.nextExtra[s]
+  private slotOf(p: number, rep: number): number {
+    if (!(p >= 0 && p < this.slot0.length)) return -1
+    if (rep === 0) return this.slot0[p] - 1
+    let s = this.extraHead[p] - 1
+    while (s >= 0 && this.slotReplica[s] !== rep) s = this.nextExtra[s] - 1
     return s
   }
 
@@ -420,10 +517,10 @@ export class EventPass {
     const s = this.n++
     this.slotPacket[s] = p
     this.slotReplica[s] = rep
-    if (rep === 0) this.slot0[p] = s
+    if (rep === 0) this.slot0[p] = s + 1
     else {
       this.nextExtra[s] = this.extraHead[p]
-      this.extraHead[p] = s
+      this.extraHead[p] = s + 1
     }
     return s
   }
@@ -444,15 +541,14 @@ export class EventPass {
     const C = this.col
     const cols = b.cols
     const dEv = cols[C.event], dT = cols[C.t_ns], dPk = cols[C.packet_id], dRep = cols[C.replica], dRing = cols[C.ring]
-    const dVm = cols[C.vm], dMode = cols[C.mode], dSide = cols[C.side], dCpu = cols[C.cpu_ns]
+    const dVm = cols[C.vm], dMode = cols[C.mode], dSide = cols[C.side], dCpu = cols[C.cpu_ns], dAux = cols[C.aux], dTarget = cols[C.target]
     const evMap = b.maps[C.event]!.map
     this.codesFor(evMap)
     const kindOf = this.kindOfCode
     const flagOf = this.flagOfCode
     const ev = dEv.values as Int8Array
     const evOff = dEv.offset
-    const tv = dT.values as BigInt64Array
-    const tw = new Int32Array(tv.buffer, tv.byteOffset, tv.length * 2)
+    const tw = words(dT)
     const tOff = dT.offset
     const pkt = dPk.values as Uint32Array | BigInt64Array
     const pktW = pkt instanceof BigInt64Array ? new Int32Array(pkt.buffer, pkt.byteOffset, pkt.length * 2) : null
@@ -474,25 +570,38 @@ export class EventPass {
     const cpuOff = dCpu.offset
     const cpuValid = dCpu.nullBitmap
     const cpuNulls = dCpu.nullCount > 0
+    const auxW = words(dAux), auxOff = dAux.offset, auxValid = dAux.nullBitmap, auxNulls = dAux.nullCount > 0
+    const tgMap = b.maps[C.target]!.map
     const times = this.times
-    const enums = this.enums
-    const tIn = times[T.t_in], tEnd = times[T.t_end]
-    const eSrcMode = enums[E_SRC_MODE]
+    const tEnd = times[T.t_end]
+    const ft = this.frames.t
     const nM = this.nM, nS = this.nS
     const ringTx = this.ringTx, ringRx = this.ringRx
+    const cpuAll = this.cpuAll, cntAll = this.cntAll, cpuPkt = this.cpuPkt, cntPkt = this.cntPkt
+    // arrays that only grow in newSlot / growPackets: reloaded after those
+    let slot0 = this.slot0, extraHead = this.extraHead, pktMode = this.pktMode, slotReplica = this.slotReplica, nextExtra = this.nextExtra
+    let fwdAux = this.fwdAux
+    let eTarget = this.enums[E_TARGET]
     const len = b.length
     for (let r = 0; r < len; r++) {
       const ec = ev[evOff + r]
-      const k = kindOf[ec]
       const fl = flagOf[ec]
       const it = tOff + r
       const t = tw[2 * it + 1] * TWO32 + (tw[2 * it] >>> 0)
       const ip = pkOff + r
-      const hasPkt = !pkNulls || ((pkValid![ip >> 3] >> (ip & 7)) & 1) === 1
-      const p = hasPkt ? (pktW === null ? pktU[ip] : (pktW[2 * ip + 1] >>> 0) * TWO32 + (pktW[2 * ip] >>> 0)) : -1
+      let p = -1
+      if (!pkNulls || ((pkValid![ip >> 3] >> (ip & 7)) & 1) === 1) {
+        p = pktW === null ? pktU[ip] : (pktW[2 * ip + 1] >>> 0) * TWO32 + (pktW[2 * ip] >>> 0)
+        if (p >= slot0.length) {
+          this.growPackets(p)
+          slot0 = this.slot0
+          extraHead = this.extraHead
+          pktMode = this.pktMode
+        }
+      }
       const ic = cpuOff + r
       const cpu = cpuNulls && ((cpuValid![ic >> 3] >> (ic & 7)) & 1) === 0 ? 0 : cpuv[ic]
-      if (cpu > 0 || (fl & (F_FRAME_IN | F_RX_DELIVER | F_DOORBELL | F_IRQ)) !== 0) {
+      if (cpu > 0 || fl !== 0) {
         const iv = vmOff + r
         const vm = vmNulls && ((vmValid![iv >> 3] >> (iv & 7)) & 1) === 0 ? -1 : vmMap[vmv[iv]]
         const im = mdOff + r
@@ -500,61 +609,54 @@ export class EventPass {
         if (cpu > 0) {
           const is = sdOff + r
           const side = sdNulls && ((sdValid![is >> 3] >> (is & 7)) & 1) === 0 ? -1 : sdMap[sdv[is]]
+          let m = mode
           if (mode < 0 && p >= 0) {
-            // mode of the packet's frame_in (it usually came first; else resolved in finish())
-            if (p >= this.pktMode.length) this.growPackets(p)
-            const fm = this.pktMode[p]
-            if (fm === -2) {
-              this.defPkt.push(p)
-              this.defKey.push((vm + 1) * nS + side + 1)
-              this.defCpu.push(cpu)
-            } else this.addCpu(vm, fm, side, cpu, true)
-          } else this.addCpu(vm, mode, side, cpu, p >= 0)
-        }
-        if ((fl & (F_FRAME_IN | F_RX_DELIVER)) !== 0 && vm >= 0) {
-          const key = (vm + 1) * nM + mode + 1
-          this.frameSeen[key] = 1
-          if ((fl & F_FRAME_IN) !== 0) this.txFrames[key]++
-          else this.rxFrames[key]++
-        }
-        if ((fl & F_FRAME_IN) !== 0 && p >= 0) {
-          if (p >= this.pktMode.length) this.growPackets(p)
-          if (this.pktMode[p] === -2 || (this.pktMode[p] === -1 && mode >= 0)) this.pktMode[p] = mode
-        }
-        if ((fl & F_DOORBELL) !== 0 && vm >= 0) {
-          const ir = ringOff + r
-          if ((!ringNulls || ((ringValid![ir >> 3] >> (ir & 7)) & 1) === 1) && ringMap[ring[ir]] === ringTx) {
-            this.dbVm.push(vm)
-            this.dbT.push(t)
+            // the mode of the packet's frame_in (it usually came first; else resolved in finish())
+            const fm = pktMode[p]
+            if (fm === 0) {
+              this.defer(p, (vm + 1) * nS + side + 1, cpu)
+              m = -2
+            } else m = fm - 2
           }
-        } else if ((fl & F_IRQ) !== 0 && vm >= 0) {
-          this.irqVm.push(vm)
-          this.irqT.push(t)
+          if (m !== -2) {
+            const key = ((vm + 1) * nM + m + 1) * nS + side + 1
+            cpuAll[key] += cpu
+            cntAll[key]++
+            if (p >= 0) {
+              cpuPkt[key] += cpu
+              cntPkt[key]++
+            }
+          }
         }
+        if (fl !== 0) this.flagged(fl, vm, mode, p, t, ringNulls, ringValid, ringOff + r, ring, ringMap, cols, b.maps, r, b.rowBase)
       }
-      if ((fl & F_CTL) !== 0) this.ctl.add(cols, b.maps, r, b.rowBase + r)
       if (p < 0) continue
       // every packet event makes its replica's row, as GROUP BY does
       const rp = rep[repOff + r]
       let s: number
-      if (p >= this.slot0.length) this.growPackets(p)
-      if (rp === 0) {
-        s = this.slot0[p]
-        if (s < 0) s = this.newSlot(p, 0)
-      } else {
-        s = this.extraHead[p]
-        while (s >= 0 && this.slotReplica[s] !== rp) s = this.nextExtra[s]
-        if (s < 0) s = this.newSlot(p, rp)
+      if (rp === 0) s = slot0[p] - 1
+      else {
+        s = extraHead[p] - 1
+        while (s >= 0 && slotReplica[s] !== rp) s = nextExtra[s] - 1
       }
+      if (s < 0) {
+        s = this.newSlot(p, rp)
+        slotReplica = this.slotReplica
+        nextExtra = this.nextExtra
+        fwdAux = this.fwdAux
+        eTarget = this.enums[E_TARGET]
+      }
+      const base = ft[p] // 0 when the packet is not in frames.arrow (times then land in the overflow map)
+      const k = kindOf[ec]
       let c = -1
       switch (k) {
         case K_NONE:
           break
         case K_IN:
           c = T.t_in
-          if (eSrcMode[s] < 0) {
-            eSrcMode[s] = code(cols[C.mode], b.maps[C.mode]!.map, r)
-            this.enums[E_SRC_PLUGIN][s] = code(cols[C.plugin], b.maps[C.plugin]!.map, r)
+          if (this.enums[E_SRC_MODE][s] === 0) {
+            this.enums[E_SRC_MODE][s] = code(dMode, mdMap, r) + 1
+            this.enums[E_SRC_PLUGIN][s] = code(cols[C.plugin], b.maps[C.plugin]!.map, r) + 1
           }
           break
         case K_STACK:
@@ -577,17 +679,29 @@ export class EventPass {
           else c = tx ? T.t_tx_complete : T.t_rx_complete
           break
         }
-        case K_VSW:
-          minMax(times[T.t_vswitch_first], times[T.t_vswitch_last], s, t)
-          this.forward(cols, b.maps, s, r)
-          break
         case K_ESW_LOOKUP:
-          minMax(times[T.t_eswitch_first], times[T.t_eswitch_last], s, t)
+          times[T.t_eswitch_first].min(s, base, t)
+          times[T.t_eswitch_last].max(s, base, t)
           break
+        case K_VSW:
         case K_ESW_FWD:
-        case K_PHYS_FWD:
-          this.forward(cols, b.maps, s, r)
+        case K_PHYS_FWD: {
+          if (k === K_VSW) {
+            times[T.t_vswitch_first].min(s, base, t)
+            times[T.t_vswitch_last].max(s, base, t)
+          }
+          // a forward: the first one's aux (parent replica), the last one's target
+          if (fwdAux[s] === 0) {
+            const ia = auxOff + r
+            if (!auxNulls || ((auxValid![ia >> 3] >> (ia & 7)) & 1) === 1) {
+              const a = auxW[2 * ia + 1] * TWO32 + (auxW[2 * ia] >>> 0)
+              fwdAux[s] = a >= 0 ? a + 1 : a
+            } else fwdAux[s] = Infinity
+          }
+          const tg = code(dTarget, tgMap, r)
+          if (tg >= 0) eTarget[s] = tg + 1
           break
+        }
         case K_WIRE_TX:
           c = T.t_wire_tx
           break
@@ -595,26 +709,60 @@ export class EventPass {
           c = T.t_wire_rx
           break
         case K_END: {
-          const v = tEnd[s]
-          if (v !== v || t < v) {
-            tEnd[s] = t
-            enums[E_EVENT][s] = evMap[ec]
-            enums[E_REASON][s] = code(cols[C.reason], b.maps[C.reason]!.map, r)
-            enums[E_VM][s] = code(cols[C.vm], b.maps[C.vm]!.map, r)
-            enums[E_HOST][s] = code(cols[C.host], b.maps[C.host]!.map, r)
-            enums[E_MODE][s] = code(cols[C.mode], b.maps[C.mode]!.map, r)
-            enums[E_PLUGIN][s] = code(cols[C.plugin], b.maps[C.plugin]!.map, r)
+          const v = tEnd.a[s]
+          if (v === 0 || t < tEnd.get(s, base)) {
+            tEnd.set(s, base, t)
+            const e = this.enums
+            e[E_EVENT][s] = evMap[ec] + 1
+            e[E_REASON][s] = code(cols[C.reason], b.maps[C.reason]!.map, r) + 1
+            e[E_VM][s] = code(dVm, vmMap, r) + 1
+            e[E_HOST][s] = code(cols[C.host], b.maps[C.host]!.map, r) + 1
+            e[E_MODE][s] = code(dMode, mdMap, r) + 1
+            e[E_PLUGIN][s] = code(cols[C.plugin], b.maps[C.plugin]!.map, r) + 1
           }
           break
         }
       }
       if (c >= 0) {
-        const a = times[c]
+        // inline TimeCol.min for the usual case (an offset that fits)
+        const tc = times[c]
+        const a = tc.a
         const v = a[s]
-        if (v !== v || t < v) a[s] = t // NaN = not seen yet
+        const d = t - base + 1
+        if (d >= 1 && d < OVER && v !== OVER) {
+          if (v === 0 || d < v) a[s] = d
+        } else tc.min(s, base, t)
       }
-      if (tIn === undefined) break // (never: keeps tIn live for the optimizer)
     }
+  }
+
+  /** CPU of a mode-less packet event whose frame_in has not come yet (resolved in finish()). */
+  private defer(p: number, key: number, cpu: number): void {
+    this.defPkt.push(p)
+    this.defKey.push(key)
+    this.defCpu.push(cpu)
+  }
+
+  /** The rarer roles of an event: frame counts, frame_in's mode, doorbells, interrupts, control rows. */
+  private flagged(fl: number, vm: number, mode: number, p: number, t: number, ringNulls: boolean, ringValid: Uint8Array | null, ir: number,
+    ring: Int8Array, ringMap: Int32Array, cols: Data[], maps: (Remap | null)[], r: number, rowBase: number): void {
+    if ((fl & (F_FRAME_IN | F_RX_DELIVER)) !== 0 && vm >= 0) {
+      const key = (vm + 1) * this.nM + mode + 1
+      this.frameSeen[key] = 1
+      if ((fl & F_FRAME_IN) !== 0) this.txFrames[key]++
+      else this.rxFrames[key]++
+    }
+    if ((fl & F_FRAME_IN) !== 0 && p >= 0 && this.pktMode[p] <= 1) this.pktMode[p] = mode + 2
+    if ((fl & F_DOORBELL) !== 0 && vm >= 0) {
+      if ((!ringNulls || ((ringValid![ir >> 3] >> (ir & 7)) & 1) === 1) && ringMap[ring[ir]] === this.ringTx) {
+        this.dbVm.push(vm)
+        this.dbT.push(t)
+      }
+    } else if ((fl & F_IRQ) !== 0 && vm >= 0) {
+      this.irqVm.push(vm)
+      this.irqT.push(t)
+    }
+    if ((fl & F_CTL) !== 0) this.ctl.add(cols, maps, r, rowBase + r)
   }
 
   private addCpu(vm: number, mode: number, side: number, cpu: number, perPacket: boolean): void {
@@ -627,34 +775,14 @@ export class EventPass {
     }
   }
 
-  /** A forward event: the first one's aux (parent replica), the last one's target. */
-  private forward(cols: Data[], maps: (Remap | null)[], s: number, r: number): void {
-    if (this.fwdAux[s] !== this.fwdAux[s]) {
-      const d = cols[this.col.aux]
-      const ia = d.offset + r
-      const valid = d.nullCount === 0 || ((d.nullBitmap![ia >> 3] >> (ia & 7)) & 1) === 1
-      if (valid) {
-        const v = d.values as BigInt64Array
-        const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2)
-        this.fwdAux[s] = w[2 * ia + 1] * TWO32 + (w[2 * ia] >>> 0)
-      } else this.fwdAux[s] = Infinity // seen, but null
-    }
-    const c = code(cols[this.col.target], maps[this.col.target]!.map, r)
-    if (c >= 0) this.enums[E_TARGET][s] = c
-  }
-
   /** Resolve what waited for the end of the events and build the tables. */
   finish(): PassResult {
     // CPU of mode-less packet events whose frame_in came later
     for (let i = 0; i < this.defPkt.n; i++) {
       const p = this.defPkt.a[i]
-      const key = this.defKey.a[i]
-      const vs = key
-      const fm = p < this.pktMode.length ? this.pktMode[p] : -2
-      const mode = fm >= 0 ? fm : -1
-      const vm = Math.floor(vs / this.nS) - 1
-      const side = (vs % this.nS) - 1
-      this.addCpu(vm, mode, side, this.defCpu.a[i], true)
+      const key = this.defKey.a[i] // (vm + 1) * nS + side + 1
+      const fm = this.pktMode[p]
+      this.addCpu(Math.floor(key / this.nS) - 1, fm >= 2 ? fm - 2 : -1, (key % this.nS) - 1, this.defCpu.a[i], true)
     }
     this.defPkt.n = 0
     return {
@@ -674,173 +802,215 @@ export class EventPass {
     return t
   }
 
+  /** The first forward's aux of slot s: NaN none, Infinity NULL. */
+  private aux(s: number): number {
+    const v = this.fwdAux[s]
+    return v === 0 ? NaN : v > 0 ? v - 1 : v
+  }
+
+  /** In replica_tree: the first forward names another replica as parent. */
+  private isSplit(s: number): boolean {
+    const a = this.aux(s)
+    return a - a === 0 && a !== this.slotReplica[s]
+  }
+
   private stageSource(): ColumnSource {
     const fills: ColumnFill[] = []
-    const n = this.n
-    const pk = this.slotPacket
     for (const [name, type] of STAGE_TABLE) {
       const ty = this.typeOf(type)
-      fills.push({name, type: ty, fill: this.stageFill(name, ty, null, pk)})
+      fills.push({name, type: ty, fill: this.stageFill(name, ty, null)})
     }
-    return new ColumnSource(n, fills)
+    return new ColumnSource(this.n, fills)
   }
 
   /** Fill of a `_replica_stage` column; with idx, rows are slots idx[row]. */
-  private stageFill(name: string, ty: DuckDBType, idx: Int32Array | null, pk: Float64Array): ColumnFill['fill'] {
+  private stageFill(name: string, ty: DuckDBType, idx: Uint32Array | null): ColumnFill['fill'] {
     const w = intWidth(ty)
     const fr = this.frames
-    if (name === 'packet_id') return w === 8 ? (v, st, l, s) => putI64(v, pk, idx, st, l, s) : (v, st, l, s) => putPacketU32(v, pk, idx, st, l, s)
-    if (name === 'replica') return (v, st, l, s) => putInt(v, 2, this.slotReplica, idx, st, l, 0, s)
+    const pk = this.slotPacket
+    const slot = (st: number, i: number) => (idx !== null ? idx[st + i] : st + i)
+    if (name === 'packet_id') {
+      return (v, st, l, s) => {
+        if (w === 8) {
+          for (let i = 0; i < l; i++) s.f64[i] = pk[slot(st, i)]
+          putI64(v, s.f64, null, 0, l, s)
+        } else putInt(v, 4, pk, idx, st, l, 0, 0, s)
+      }
+    }
+    if (name === 'replica') return (v, st, l, s) => putInt(v, 2, this.slotReplica, idx, st, l, 0, 0, s)
     const ti = STAGE_TIMES.indexOf(name as (typeof STAGE_TIMES)[number])
     if (ti >= 0) {
-      const a = this.times[ti]
-      return (v, st, l, s) => putI64(v, a, idx, st, l, s)
+      const tc = this.times[ti]
+      return (v, st, l, s) => {
+        for (let i = 0; i < l; i++) {
+          const sl = slot(st, i)
+          s.f64[i] = tc.get(sl, fr.t[pk[sl]])
+        }
+        putI64(v, s.f64, null, 0, l, s)
+      }
     }
     const ei = STAGE_ENUMS.findIndex(([n]) => n === name)
-    if (ei >= 0) {
-      const a = this.enums[ei]
-      return (v, st, l, s) => putInt(v, w as 1 | 2 | 4, a, idx, st, l, 0, s)
+    if (ei >= 0) return (v, st, l, s) => putInt(v, w as 1 | 2 | 4, this.enums[ei], idx, st, l, 1, 1, s)
+    if (name === 'first_forward_aux') {
+      return (v, st, l, s) => {
+        for (let i = 0; i < l; i++) s.f64[i] = this.aux(slot(st, i))
+        putI64(v, s.f64, null, 0, l, s)
+      }
     }
-    if (name === 'first_forward_aux') return (v, st, l, s) => putI64(v, this.fwdAux, idx, st, l, s)
-    const frameCol = {src_vm: fr.srcVm, src_host: fr.host, dst_kind: fr.dstKind, frame_vlan: fr.vlan} as Record<string, Int32Array>
-    if (frameCol[name]) return (v, st, l, s) => putFrame(v, w as 1 | 2 | 4, frameCol[name], pk, idx, st, l, 0, s)
-    if (name === 'frame_len') return (v, st, l, s) => putFrame(v, 4, fr.len, pk, idx, st, l, 0, s)
+    const frameCol = {src_vm: fr.srcVm, src_host: fr.host, dst_kind: fr.dstKind, frame_vlan: fr.vlan} as Record<string, Uint16Array>
+    if (frameCol[name] || name === 'frame_len') {
+      return (v, st, l, s) => {
+        const out = s.i32
+        const col = frameCol[name]
+        for (let i = 0; i < l; i++) {
+          const p = pk[slot(st, i)]
+          out[i] = col ? col[p] : fr.seen[p] ? fr.len[p] + 1 : 0
+        }
+        putInt(v, w as 1 | 2 | 4, out, null, 0, l, 1, 1, s)
+      }
+    }
     throw new Error(`loader: no stage column ${name}`)
   }
 
   private pathSource(): ColumnSource {
     const n = this.n
-    const fwd = this.fwdAux
-    const rep = this.slotReplica
     const enums = this.enums
     const ended = enums[E_EVENT]
-    const isSplit = (s: number) => {
-      const a = fwd[s]
-      return a - a === 0 && a !== rep[s]
-    }
-    // rows: ended replicas in slot order; split ones get merged values in ov*
-    const rowSlot = new Int32Array(n)
-    const rowOv = new Int32Array(n)
-    let rows = 0
-    let nSplit = 0
-    for (let s = 0; s < n; s++) if (ended[s] >= 0 && isSplit(s)) nSplit++
-    const ovTimes = PATH_TIMES.map(() => new Float64Array(nSplit))
-    const ovSrcMode = new Int32Array(nSplit)
-    const ovSrcPlugin = new Int32Array(nSplit)
-    const ovTarget = new Int32Array(nSplit)
-    const ovParent = new Int32Array(nSplit)
     const times = this.times
+    const fr = this.frames
+    const pk = this.slotPacket
+    // rows: ended replicas in slot order; a split one gets merged values, at rowOv - 1
+    let nSplit = 0
+    for (let s = 0; s < n; s++) if (ended[s] !== 0 && this.isSplit(s)) nSplit++
+    const rowSlot = new Uint32Array(n)
+    const rowOv = new Uint32Array(n)
+    const ovTimes = PATH_TIMES.map(() => new Float64Array(nSplit))
+    const ovSrcMode = new Uint16Array(nSplit)
+    const ovSrcPlugin = new Uint16Array(nSplit)
+    const ovTarget = new Uint16Array(nSplit)
+    const ovParent = new Float64Array(nSplit)
+    let rows = 0
     let o = 0
     for (let s = 0; s < n; s++) {
-      if (ended[s] < 0) continue
-      if (!isSplit(s)) {
-        rowSlot[rows] = s
-        rowOv[rows++] = -1
+      if (ended[s] === 0) continue
+      if (!this.isSplit(s)) {
+        rowSlot[rows++] = s
         continue
       }
       // _path_core's second branch: min/max over the ancestors only (replica_lineage, depth ≤ 32)
-      const p = this.slotPacket[s]
+      const p = pk[s]
+      const base = fr.t[p]
       for (let c = 0; c < NPT; c++) ovTimes[c][o] = NaN
-      let srcMode = -1
-      let srcPlugin = -1
-      let target = -1
+      let srcMode = 0
+      let srcPlugin = 0
+      let target = 0
       let found = false
-      let a = fwd[s]
+      let a = this.aux(s)
       for (let depth = 1; depth <= 32; depth++) {
         const as = this.slotOf(p, a)
         if (as < 0) break
         found = true
         for (let c = 0; c < NPT; c++) {
           const ti = PATH_TIMES[c][1]
-          const v = times[ti][as]
+          const v = times[ti].get(as, base)
           if (v !== v) continue
           const cur = ovTimes[c][o]
           const isMax = ti === T.t_vswitch_last || ti === T.t_eswitch_last
           if (cur !== cur || (isMax ? v > cur : v < cur)) ovTimes[c][o] = v
         }
-        if (srcMode < 0) srcMode = enums[E_SRC_MODE][as]
-        if (srcPlugin < 0) srcPlugin = enums[E_SRC_PLUGIN][as]
-        if (target < 0) target = enums[E_TARGET][as]
-        if (!isSplit(as)) break
-        a = fwd[as]
+        if (srcMode === 0) srcMode = enums[E_SRC_MODE][as]
+        if (srcPlugin === 0) srcPlugin = enums[E_SRC_PLUGIN][as]
+        if (target === 0) target = enums[E_TARGET][as]
+        if (!this.isSplit(as)) break
+        a = this.aux(as)
       }
       if (!found) continue // no ancestor has events: the inner joins of _path_core drop the replica
       ovSrcMode[o] = srcMode
       ovSrcPlugin[o] = srcPlugin
-      ovTarget[o] = enums[E_TARGET][s] >= 0 ? enums[E_TARGET][s] : target
-      ovParent[o] = fwd[s]
+      ovTarget[o] = enums[E_TARGET][s] !== 0 ? enums[E_TARGET][s] : target
+      ovParent[o] = this.aux(s)
       rowSlot[rows] = s
-      rowOv[rows++] = o++
+      rowOv[rows++] = ++o
     }
     // dst, doorbell, interrupt per row
     const ep = this.types.endpoint.valueIndexes
     const evIdx = this.types.event.valueIndexes
-    const EXTERNAL = ep.external ?? -9, PF = ep.pf ?? -9, UPLINK = ep.uplink ?? -9
-    const SHELL_RX = evIdx.shell_rx_deliver ?? -9, EXT_DELIVER = evIdx.ext_deliver ?? -9
-    const dst = new Int32Array(rows)
-    const tDoorbell = new Float64Array(rows)
-    const tIrq = new Float64Array(rows)
+    const EXTERNAL = (ep.external ?? -9) + 1, PF = (ep.pf ?? -9) + 1, UPLINK = (ep.uplink ?? -9) + 1
+    const SHELL_RX = (evIdx.shell_rx_deliver ?? -9) + 1, EXT_DELIVER = (evIdx.ext_deliver ?? -9) + 1
+    const dst = new Uint16Array(rows)
+    const tDoorbell = new TimeCol(rows)
+    const tIrq = new TimeCol(rows)
     const db = byVm(this.dbVm, this.dbT, this.nV)
     const irq = byVm(this.irqVm, this.irqT, this.nV)
-    const tTxPost = times[T.t_tx_post], tRxWb = times[T.t_rx_writeback], tRxComplete = times[T.t_rx_complete]
-    const ovTxPost = ovTimes[PATH_TIMES.findIndex(([nm]) => nm === 't_tx_post')]
-    const ovRxWb = ovTimes[PATH_TIMES.findIndex(([nm]) => nm === 't_rx_writeback')]
-    const ovRxComplete = ovTimes[PATH_TIMES.findIndex(([nm]) => nm === 't_rx_complete')]
-    const srcVm = this.frames.srcVm
+    const iPost = PATH_TIMES.findIndex(([nm]) => nm === 't_tx_post')
+    const iWb = PATH_TIMES.findIndex(([nm]) => nm === 't_rx_writeback')
+    const iDone = PATH_TIMES.findIndex(([nm]) => nm === 't_rx_complete')
     for (let r = 0; r < rows; r++) {
       const s = rowSlot[r]
-      const ov = rowOv[r]
-      const ee = enums[E_EVENT][s]
+      const ov = rowOv[r] - 1
+      const ee = ended[s]
       const lt = ov < 0 ? enums[E_TARGET][s] : ovTarget[ov]
-      const d = ee === SHELL_RX ? enums[E_VM][s] : ee === EXT_DELIVER ? EXTERNAL : lt === PF || lt === UPLINK ? -1 : lt
+      const d = ee === SHELL_RX ? enums[E_VM][s] : ee === EXT_DELIVER ? EXTERNAL : lt === PF || lt === UPLINK ? 0 : lt
       dst[r] = d
-      const p = this.slotPacket[s]
-      const sv = p < srcVm.length ? srcVm[p] : -1
-      const post = ov < 0 ? tTxPost[s] : ovTxPost[ov]
-      tDoorbell[r] = post === post && sv >= 0 ? asof(db, sv, post) : NaN
-      const wb = ov < 0 ? tRxWb[s] : ovRxWb[ov]
-      const done = ov < 0 ? tRxComplete[s] : ovRxComplete[ov]
-      const i = wb === wb && d >= 0 ? asof(irq, d, wb) : NaN
-      tIrq[r] = i <= done ? i : NaN // packet_path: an interrupt after the reap did not serve it
+      const p = pk[s]
+      const base = fr.t[p]
+      const sv = fr.srcVm[p] - 1
+      const post = ov < 0 ? times[T.t_tx_post].get(s, base) : ovTimes[iPost][ov]
+      if (post === post && sv >= 0) {
+        const x = asof(db, sv, post)
+        if (x === x) tDoorbell.set(r, base, x)
+      }
+      const wb = ov < 0 ? times[T.t_rx_writeback].get(s, base) : ovTimes[iWb][ov]
+      if (wb === wb && d > 0) {
+        const x = asof(irq, d - 1, wb)
+        const done = ov < 0 ? times[T.t_rx_complete].get(s, base) : ovTimes[iDone][ov]
+        if (x <= done) tIrq.set(r, base, x) // packet_path: an interrupt after the reap did not serve it
+      }
     }
     // columns
     const idx = rowSlot.subarray(0, rows)
-    const pk = this.slotPacket
     const fills: ColumnFill[] = []
     for (const [name, type] of PATH_TABLE) {
       const ty = this.typeOf(type)
-      const w = intWidth(ty)
+      const w = intWidth(ty) as 1 | 2 | 4
       const pt = PATH_TIMES.findIndex(([nm]) => nm === name)
       let fill: ColumnFill['fill']
       if (pt >= 0) {
-        const base = times[PATH_TIMES[pt][1]]
+        const tc = times[PATH_TIMES[pt][1]]
         const ovc = ovTimes[pt]
-        fill = (v, st, l, s) => putI64(v, overlaid(s, base, ovc, idx, rowOv, st, l), null, 0, l, s)
-      } else if (name === 'parent_replica') {
         fill = (v, st, l, s) => {
-          const out = s.u32
-          for (let i = 0; i < l; i++) out[i] = rowOv[st + i] < 0 ? -1 : ovParent[rowOv[st + i]]
-          putInt(v, 2, new Int32Array(out.buffer, 0, l), null, 0, l, 0, s)
-        }
-      } else if (name === 'src_mode' || name === 'src_plugin' || name === 'last_target') {
-        const base = enums[name === 'src_mode' ? E_SRC_MODE : name === 'src_plugin' ? E_SRC_PLUGIN : E_TARGET]
-        const ovc = name === 'src_mode' ? ovSrcMode : name === 'src_plugin' ? ovSrcPlugin : ovTarget
-        fill = (v, st, l, s) => {
-          const out = new Int32Array(s.u32.buffer, 0, l)
           for (let i = 0; i < l; i++) {
             const ov = rowOv[st + i]
-            out[i] = ov < 0 ? base[idx[st + i]] : ovc[ov]
+            const sl = idx[st + i]
+            s.f64[i] = ov === 0 ? tc.get(sl, fr.t[pk[sl]]) : ovc[ov - 1]
           }
-          putInt(v, w as 1 | 2 | 4, out, null, 0, l, 0, s)
+          putI64(v, s.f64, null, 0, l, s)
+        }
+      } else if (name === 'parent_replica') {
+        fill = (v, st, l, s) => {
+          for (let i = 0; i < l; i++) s.i32[i] = rowOv[st + i] === 0 ? -1 : ovParent[rowOv[st + i] - 1]
+          putInt(v, 2, s.i32, null, 0, l, 0, 0, s)
+        }
+      } else if (name === 'src_mode' || name === 'src_plugin' || name === 'last_target') {
+        const e = enums[name === 'src_mode' ? E_SRC_MODE : name === 'src_plugin' ? E_SRC_PLUGIN : E_TARGET]
+        const ovc = name === 'src_mode' ? ovSrcMode : name === 'src_plugin' ? ovSrcPlugin : ovTarget
+        fill = (v, st, l, s) => {
+          for (let i = 0; i < l; i++) {
+            const ov = rowOv[st + i]
+            s.i32[i] = ov === 0 ? e[idx[st + i]] : ovc[ov - 1]
+          }
+          putInt(v, w, s.i32, null, 0, l, 1, 1, s)
         }
       } else if (name === 'dst') {
-        fill = (v, st, l, s) => putInt(v, w as 1 | 2 | 4, dst, null, st, l, 0, s)
-      } else if (name === 't_doorbell') {
-        fill = (v, st, l, s) => putI64(v, tDoorbell, null, st, l, s)
-      } else if (name === 't_irq') {
-        fill = (v, st, l, s) => putI64(v, tIrq, null, st, l, s)
+        fill = (v, st, l, s) => putInt(v, w, dst, null, st, l, 1, 1, s)
+      } else if (name === 't_doorbell' || name === 't_irq') {
+        const tc = name === 't_doorbell' ? tDoorbell : tIrq
+        fill = (v, st, l, s) => {
+          for (let i = 0; i < l; i++) s.f64[i] = tc.get(st + i, fr.t[pk[idx[st + i]]])
+          putI64(v, s.f64, null, 0, l, s)
+        }
       } else {
-        fill = this.stageFill(name, ty, idx, pk)
+        fill = this.stageFill(name, ty, idx)
       }
       fills.push({name, type: ty, fill})
     }
@@ -848,19 +1018,14 @@ export class EventPass {
   }
 
   private cpuCostSource(): ColumnSource {
-    const {nV, nM, nS} = this
+    const {nM, nS} = this
     const keys: number[] = []
     for (let k = 0; k < this.cntAll.length; k++) if (this.cntAll[k] > 0) keys.push(k)
-    const vm = new Int32Array(keys.length), mode = new Int32Array(keys.length), side = new Int32Array(keys.length)
-    const all = new Float64Array(keys.length), pkt = new Float64Array(keys.length)
-    keys.forEach((k, i) => {
-      side[i] = (k % nS) - 1
-      mode[i] = (Math.floor(k / nS) % nM) - 1
-      vm[i] = Math.floor(k / (nS * nM)) - 1
-      all[i] = this.cpuAll[k]
-      pkt[i] = this.cntPkt[k] > 0 ? this.cpuPkt[k] : NaN // sum() FILTER over no row is NULL
-    })
-    void nV
+    const vm = Int32Array.from(keys, (k) => Math.floor(k / (nS * nM)))
+    const mode = Int32Array.from(keys, (k) => Math.floor(k / nS) % nM)
+    const side = Int32Array.from(keys, (k) => k % nS)
+    const all = Float64Array.from(keys, (k) => this.cpuAll[k])
+    const pkt = Float64Array.from(keys, (k) => (this.cntPkt[k] > 0 ? this.cpuPkt[k] : NaN)) // sum() FILTER over no row is NULL
     return new ColumnSource(keys.length, [
       this.enumFill('vm', 'npa_endpoint', vm), this.enumFill('mode', 'npa_mode', mode), this.enumFill('side', 'npa_side', side),
       {name: 'cpu_ns', type: this.typeOf('BIGINT'), fill: (v, st, l, s) => putI64(v, all, null, st, l, s)},
@@ -872,8 +1037,8 @@ export class EventPass {
     const nM = this.nM
     const keys: number[] = []
     for (let k = 0; k < this.frameSeen.length; k++) if (this.frameSeen[k]) keys.push(k)
-    const vm = Int32Array.from(keys, (k) => Math.floor(k / nM) - 1)
-    const mode = Int32Array.from(keys, (k) => (k % nM) - 1)
+    const vm = Int32Array.from(keys, (k) => Math.floor(k / nM))
+    const mode = Int32Array.from(keys, (k) => k % nM)
     const tx = Float64Array.from(keys, (k) => this.txFrames[k])
     const rx = Float64Array.from(keys, (k) => this.rxFrames[k])
     return new ColumnSource(keys.length, [
@@ -883,10 +1048,11 @@ export class EventPass {
     ])
   }
 
+  /** An ENUM column from indices + 1 (0 = NULL). */
   private enumFill(name: string, type: string, a: Int32Array): ColumnFill {
     const ty = this.typeOf(type)
     const w = enumWidth(ty as DuckDBEnumType)
-    return {name, type: ty, fill: (v, st, l, s) => putInt(v, w, a, null, st, l, 0, s)}
+    return {name, type: ty, fill: (v, st, l, s) => putInt(v, w, a, null, st, l, 1, 1, s)}
   }
 }
 
@@ -899,63 +1065,74 @@ export interface PassResult {
   ctl: {rows: number; append(appender: DuckDBAppender, types: DuckDBType[]): void}
 }
 
-function minMax(mins: Float64Array, maxs: Float64Array, s: number, t: number): void {
-  const a = mins[s]
-  if (a !== a || t < a) mins[s] = t
-  const b = maxs[s]
-  if (b !== b || t > b) maxs[s] = t
+/** An Int64 column's values as 32-bit words (little-endian: lo, hi). */
+function words(d: Data): Int32Array {
+  const v = d.values as BigInt64Array
+  return new Int32Array(v.buffer, v.byteOffset, v.length * 2)
 }
 
-/** Times of one kind of event grouped by VM, each VM's sorted: [offsets (nV + 1), times]. */
-function byVm(vms: GrowI32, ts: GrowF64, nV: number): {start: Int32Array; t: Float64Array} {
+/** Times of one kind of event grouped by VM, each VM's sorted: offsets (nV + 1), times, and a search hint per VM. */
+interface ByVm {
+  start: Int32Array
+  t: Float64Array
+  hint: Int32Array
+}
+
+function byVm(vms: GrowI32, ts: GrowF64, nV: number): ByVm {
   const start = new Int32Array(nV + 1)
   for (let i = 0; i < vms.n; i++) start[vms.a[i] + 1]++
   for (let v = 0; v < nV; v++) start[v + 1] += start[v]
   const fillAt = start.slice(0, nV)
   const t = new Float64Array(vms.n)
   for (let i = 0; i < vms.n; i++) t[fillAt[vms.a[i]]++] = ts.a[i]
-  for (let v = 0; v < nV; v++) if (start[v + 1] - start[v] > 1) t.subarray(start[v], start[v + 1]).sort()
-  return {start, t}
+  for (let v = 0; v < nV; v++) {
+    // emitted in time order almost always: sort only when not
+    let sorted = true
+    for (let i = start[v] + 1; i < start[v + 1] && sorted; i++) if (t[i] < t[i - 1]) sorted = false
+    if (!sorted) t.subarray(start[v], start[v + 1]).sort()
+  }
+  return {start, t, hint: start.slice(0, nV)}
 }
 
-/** The first time ≥ x of `vm` (an ASOF join's match), NaN when none. */
-function asof(g: {start: Int32Array; t: Float64Array}, vm: number, x: number): number {
-  let lo = g.start[vm]
-  let hi = g.start[vm + 1]
+/**
+ * The first time ≥ x of `vm` (an ASOF join's match), NaN when none. Paths come in roughly time
+ * order, so the search starts where the VM's previous one ended.
+ */
+function asof(g: ByVm, vm: number, x: number): number {
+  const t = g.t
+  const from = g.start[vm]
+  const to = g.start[vm + 1]
+  let h = g.hint[vm]
+  let lo: number
+  let hi: number
+  if (h < to && t[h] < x) {
+    // forward: gallop from h
+    let step = 1
+    lo = h + 1
+    hi = h + 1
+    while (hi < to && t[hi] < x) {
+      lo = hi + 1
+      hi += step
+      step *= 2
+    }
+    if (hi > to) hi = to
+  } else {
+    // backward (or h = to): gallop down from h
+    let step = 1
+    hi = h
+    lo = h
+    while (lo > from && t[lo - 1] >= x) {
+      hi = lo - 1
+      lo -= step
+      step *= 2
+      if (lo < from) lo = from
+    }
+  }
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (g.t[mid] < x) lo = mid + 1
+    if (t[mid] < x) lo = mid + 1
     else hi = mid
   }
-  return lo < g.start[vm + 1] ? g.t[lo] : NaN
-}
-
-/** Scratch view of len doubles: rows [st, st + len) of base (through idx) or of the override. */
-const overlayBuf = new Float64Array(VECTOR_SIZE)
-function overlaid(_s: Scratch, base: Float64Array, ov: Float64Array, idx: Int32Array, rowOv: Int32Array, st: number, len: number): Float64Array {
-  for (let i = 0; i < len; i++) {
-    const o = rowOv[st + i]
-    overlayBuf[i] = o < 0 ? base[idx[st + i]] : ov[o]
-  }
-  return overlayBuf
-}
-
-/** packet_id as UINTEGER from the slot's packet (a double). */
-function putPacketU32(vec: RawVector, pk: Float64Array, idx: Int32Array | null, start: number, len: number, s: Scratch): void {
-  const out = s.u32
-  for (let i = 0; i < len; i++) out[i] = pk[idx !== null ? idx[start + i] : start + i]
-  duckdb.copy_data_to_vector(vec, 0, out.buffer, 0, len * 4)
-}
-
-/** A frame column (by the slot's packet id) as an integer of width w; values below nullBelow → NULL. */
-function putFrame(vec: RawVector, w: 1 | 2 | 4, col: Int32Array | Float64Array, pk: Float64Array, idx: Int32Array | null, start: number, len: number,
-  nullBelow: number, s: Scratch): void {
-  const tmp = new Int32Array(s.u32.buffer, 0, len)
-  for (let i = 0; i < len; i++) {
-    const p = pk[idx !== null ? idx[start + i] : start + i]
-    tmp[i] = p < col.length ? col[p] : -1
-  }
-  // u32 is the scratch putInt writes to for w = 4: copy out first
-  const vals = Int32Array.from(tmp)
-  putInt(vec, w, vals, null, 0, len, nullBelow, s)
+  g.hint[vm] = lo
+  return lo < to ? t[lo] : NaN
 }

@@ -2,6 +2,9 @@
 -- The trace as loaded: one row per event, input frame, VM configuration interval and run, with a
 -- run_id column so that several runs can be queried side by side. Helpers for MAC addresses.
 -- Base tables (_events, _frames, _config, _runs) are created by the loader; these views document them.
+-- _events and _frames are scans of the run's Arrow files (npa_scan); the library's views read the
+-- loader's tables instead where they can (_replica_stage, _path_base, _cpu_cost, _cpu_frames, and
+-- _events_ctl: the control events of _events, see CONTROL_EVENTS in src/analysis/stages.ts).
 
 -- Formats a 48-bit MAC held in a BIGINT as "aa:bb:cc:dd:ee:ff".
 CREATE OR REPLACE MACRO mac_str(mac) AS

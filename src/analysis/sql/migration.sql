@@ -8,8 +8,8 @@
 CREATE OR REPLACE VIEW _migration AS
 SELECT row_number() OVER (ORDER BY b.run_id, b.seq) AS mig_id, b.run_id, b.vm, b.detail AS strategy, b.host AS src_host,
   b.t_ns AS t_begin, b.seq AS seq_begin, e.t_ns AS t_end, e.host AS dst_host
-FROM (SELECT * FROM _events WHERE event = 'mig_begin'::npa_event) b
-ASOF LEFT JOIN (SELECT run_id, vm, seq, t_ns, host FROM _events WHERE event = 'mig_end'::npa_event) e
+FROM (SELECT * FROM _events_ctl WHERE event = 'mig_begin'::npa_event) b
+ASOF LEFT JOIN (SELECT run_id, vm, seq, t_ns, host FROM _events_ctl WHERE event = 'mig_end'::npa_event) e
   ON e.run_id = b.run_id AND e.vm = b.vm AND e.seq >= b.seq;
 
 -- One row per migration phase (mig_phase_begin .. mig_phase_end of the same phase), for timelines.
@@ -32,8 +32,8 @@ CREATE OR REPLACE VIEW migration_phases (
   aux
 ) AS
 SELECT b.run_id, b.vm, b.detail, b.host, b.t_ns, e.t_ns, e.t_ns - b.t_ns, e.aux
-FROM (SELECT * FROM _events WHERE event = 'mig_phase_begin'::npa_event) b
-ASOF LEFT JOIN (SELECT run_id, vm, detail, seq, t_ns, aux FROM _events WHERE event = 'mig_phase_end'::npa_event) e
+FROM (SELECT * FROM _events_ctl WHERE event = 'mig_phase_begin'::npa_event) b
+ASOF LEFT JOIN (SELECT run_id, vm, detail, seq, t_ns, aux FROM _events_ctl WHERE event = 'mig_phase_end'::npa_event) e
   ON e.run_id = b.run_id AND e.vm = b.vm AND e.detail = b.detail AND e.seq >= b.seq;
 
 -- Internal: replicas delivered to or sent by each migrating VM, in delivery order, with the gap since the previous one.
@@ -105,14 +105,14 @@ ph AS (
 pause AS (
   SELECT m.mig_id, sum(r.t_ns - p.t_ns) AS paused_ns
   FROM m
-  JOIN _events p ON p.run_id = m.run_id AND p.vm = m.vm AND p.event = 'vm_pause'::npa_event AND p.t_ns BETWEEN m.t_begin AND m.t_stop
-  ASOF JOIN (SELECT run_id, vm, seq, t_ns FROM _events WHERE event = 'vm_resume'::npa_event) r
+  JOIN _events_ctl p ON p.run_id = m.run_id AND p.vm = m.vm AND p.event = 'vm_pause'::npa_event AND p.t_ns BETWEEN m.t_begin AND m.t_stop
+  ASOF JOIN (SELECT run_id, vm, seq, t_ns FROM _events_ctl WHERE event = 'vm_resume'::npa_event) r
     ON r.run_id = p.run_id AND r.vm = p.vm AND r.seq >= p.seq
   GROUP BY m.mig_id
 ),
 buf AS (
   SELECT m.mig_id, count(*) AS buffered
-  FROM m JOIN _events b ON b.run_id = m.run_id AND b.vm = m.vm AND b.event = 'mig_buffer'::npa_event AND b.t_ns BETWEEN m.t_begin AND m.t_stop
+  FROM m JOIN _events_ctl b ON b.run_id = m.run_id AND b.vm = m.vm AND b.event = 'mig_buffer'::npa_event AND b.t_ns BETWEEN m.t_begin AND m.t_stop
   GROUP BY m.mig_id
 ),
 gap AS (

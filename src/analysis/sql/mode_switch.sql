@@ -7,8 +7,8 @@
 CREATE OR REPLACE VIEW _mode_switch_span AS
 SELECT b.run_id, b.vm, b.host, b.t_ns AS t_begin, b.seq AS seq_begin, b.mode AS to_mode,
   e.t_ns AS t_end, e.mode AS end_mode, e.plugin AS end_plugin, e.reason AS end_reason
-FROM (SELECT * FROM _events WHERE event = 'mode_switch_begin'::npa_event) b
-ASOF LEFT JOIN (SELECT run_id, vm, seq, t_ns, mode, plugin, reason FROM _events WHERE event = 'mode_switch_end'::npa_event) e
+FROM (SELECT * FROM _events_ctl WHERE event = 'mode_switch_begin'::npa_event) b
+ASOF LEFT JOIN (SELECT run_id, vm, seq, t_ns, mode, plugin, reason FROM _events_ctl WHERE event = 'mode_switch_end'::npa_event) e
   ON e.run_id = b.run_id AND e.vm = b.vm AND e.seq >= b.seq;
 
 -- Internal: windows during which a VM's port configuration is changing (a mode switch in progress),
@@ -61,7 +61,7 @@ WITH s AS (
 ),
 q AS (
   SELECT s.sid, max(e.aux) AS reclaimed
-  FROM s JOIN _events e ON e.run_id = s.run_id AND e.vm = s.vm AND e.event = 'mode_quiesce'::npa_event
+  FROM s JOIN _events_ctl e ON e.run_id = s.run_id AND e.vm = s.vm AND e.event = 'mode_quiesce'::npa_event
     AND e.t_ns >= s.t_begin AND e.t_ns <= coalesce(s.t_end, 9223372036854775807)
   GROUP BY s.sid
 ),

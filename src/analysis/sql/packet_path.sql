@@ -111,9 +111,10 @@ WITH RECURSIVE up(run_id, packet_id, replica, ancestor, depth) AS (
 )
 SELECT * FROM up;
 
--- Internal: stage times of each ended replica, its ancestors' stages included. Most replicas were
--- never split off and are their own row of _replica_stage; only the others are merged up the tree.
-CREATE OR REPLACE VIEW _path_core AS
+-- Internal: stage times of each ended replica, its ancestors' stages included, in SQL (the first
+-- part of _path_base_sql). Most replicas were never split off and are their own row of _replica_stage;
+-- only the others are merged up the tree.
+CREATE OR REPLACE VIEW _path_core_sql AS
 SELECT s.run_id, s.packet_id, s.replica, NULL::USMALLINT AS parent_replica,
   s.t_in, s.t_stack_tx, s.t_tx_post, s.t_tx_fetch, s.t_tx_dma_done, s.t_tx_writeback, s.t_tx_complete,
   s.t_vswitch_first AS t_vswitch, s.t_vswitch_last, s.t_eswitch_first AS t_eswitch, s.t_eswitch_last,
@@ -143,26 +144,53 @@ JOIN _replica_lineage l ON l.run_id = m.run_id AND l.packet_id = m.packet_id AND
 JOIN _replica_stage a ON a.run_id = l.run_id AND a.packet_id = l.packet_id AND a.replica = l.ancestor
 GROUP BY m.run_id, m.packet_id, m.replica;
 
--- Internal: doorbells and interrupts, which carry no packet id, for the ASOF joins of packet_path.
+-- Internal: doorbells and interrupts, which carry no packet id, for the ASOF joins of _path_base_sql.
 CREATE OR REPLACE VIEW _doorbell AS
 SELECT run_id, vm, t_ns FROM _events WHERE event = 'doorbell'::npa_event AND ring = 'tx'::npa_ring;
 CREATE OR REPLACE VIEW _irq AS
 SELECT run_id, vm, t_ns FROM _events WHERE event = 'irq_raise'::npa_event;
 
--- Internal: packet_path before the ASOF joins. @materialize
+-- Internal: the definition of _path_base in SQL: _path_core_sql with where each replica went (dst)
+-- and the doorbell and interrupt of its path, which carry no packet id (ASOF joins on the VM's
+-- doorbells and interrupts; they run on narrow rows: an ASOF join sorts its payload).
+CREATE OR REPLACE VIEW _path_base_sql AS
+WITH c AS (
+  SELECT c.*,
+    CASE
+      WHEN c.end_event = 'shell_rx_deliver'::npa_event THEN c.end_vm
+      WHEN c.end_event = 'ext_deliver'::npa_event THEN 'external'::npa_endpoint
+      WHEN c.last_target IN ('pf'::npa_endpoint, 'uplink'::npa_endpoint) THEN NULL
+      ELSE c.last_target
+    END AS dst
+  FROM _path_core_sql c
+)
+SELECT c.*, d.t_ns AS t_doorbell, CASE WHEN i.t_ns <= c.t_rx_complete THEN i.t_ns END AS t_irq
+FROM c
+LEFT JOIN (
+  SELECT k.run_id, k.packet_id, k.replica, d.t_ns
+  FROM (SELECT run_id, packet_id, replica, src_vm, t_tx_post FROM c WHERE t_tx_post IS NOT NULL AND src_vm IS NOT NULL) k
+  ASOF JOIN _doorbell d ON d.run_id = k.run_id AND d.vm = k.src_vm AND d.t_ns >= k.t_tx_post
+) d ON d.run_id = c.run_id AND d.packet_id = c.packet_id AND d.replica = c.replica
+LEFT JOIN (
+  SELECT k.run_id, k.packet_id, k.replica, i.t_ns
+  FROM (SELECT run_id, packet_id, replica, dst, t_rx_writeback FROM c WHERE t_rx_writeback IS NOT NULL AND dst IS NOT NULL) k
+  ASOF JOIN _irq i ON i.run_id = k.run_id AND i.vm = k.dst AND i.t_ns >= k.t_rx_writeback
+) i ON i.run_id = c.run_id AND i.packet_id = c.packet_id AND i.replica = c.replica;
+
+-- Internal: per ended replica, its stage times (ancestors' included), where it went (dst), and the
+-- doorbell and interrupt of its path. The loader computes this table in its pass over the events
+-- (src/analysis/stages.ts); _path_base_sql above is its definition, and the tests check that the
+-- two agree.
+CREATE OR REPLACE VIEW _path_base AS SELECT * FROM _path_base_pre;
+
+-- Internal: _path_base with each replica's outcome.
 CREATE OR REPLACE VIEW _path AS
 SELECT c.*,
-  CASE
-    WHEN c.end_event = 'shell_rx_deliver'::npa_event THEN c.end_vm
-    WHEN c.end_event = 'ext_deliver'::npa_event THEN 'external'::npa_endpoint
-    WHEN c.last_target IN ('pf'::npa_endpoint, 'uplink'::npa_endpoint) THEN NULL
-    ELSE c.last_target
-  END AS dst,
   CASE
     WHEN c.end_event IN ('shell_rx_deliver'::npa_event, 'ext_deliver'::npa_event) THEN 'delivered'
     ELSE coalesce(r.outcome, 'lost')
   END AS outcome
-FROM _path_core c
+FROM _path_base c
 LEFT JOIN drop_reasons r ON r.reason = c.end_reason;
 
 -- One row per frame replica that ended: where it entered, where it was delivered or why it was lost,
@@ -275,24 +303,13 @@ SELECT p.run_id, p.packet_id, p.replica, p.parent_replica,
   p.dst_kind, p.frame_len, p.frame_vlan,
   p.t_in, p.t_end,
   CASE WHEN p.outcome = 'delivered' THEN p.t_end - p.t_in END,
-  p.t_stack_tx, p.t_tx_post, d.t_ns, p.t_tx_fetch, p.t_tx_dma_done, p.t_tx_writeback, p.t_tx_complete,
+  p.t_stack_tx, p.t_tx_post, p.t_doorbell, p.t_tx_fetch, p.t_tx_dma_done, p.t_tx_writeback, p.t_tx_complete,
   p.t_vswitch, CASE WHEN p.t_vswitch_last <> p.t_vswitch THEN p.t_vswitch_last END,
   p.t_eswitch, CASE WHEN p.t_eswitch_last <> p.t_eswitch THEN p.t_eswitch_last END,
   p.t_wire_tx, p.t_wire_rx, p.t_rx_dma_done, p.t_rx_writeback,
-  CASE WHEN i.t_ns <= p.t_rx_complete THEN i.t_ns END,
+  p.t_irq,
   p.t_rx_complete
-FROM _path p
--- the ASOF joins run on narrow rows (an ASOF join sorts its payload; the wide rows cost 10x more)
-LEFT JOIN (
-  SELECT k.run_id, k.packet_id, k.replica, d.t_ns
-  FROM (SELECT run_id, packet_id, replica, src_vm, t_tx_post FROM _path WHERE t_tx_post IS NOT NULL AND src_vm IS NOT NULL) k
-  ASOF JOIN _doorbell d ON d.run_id = k.run_id AND d.vm = k.src_vm AND d.t_ns >= k.t_tx_post
-) d ON d.run_id = p.run_id AND d.packet_id = p.packet_id AND d.replica = p.replica
-LEFT JOIN (
-  SELECT k.run_id, k.packet_id, k.replica, i.t_ns
-  FROM (SELECT run_id, packet_id, replica, dst, t_rx_writeback FROM _path WHERE t_rx_writeback IS NOT NULL AND dst IS NOT NULL) k
-  ASOF JOIN _irq i ON i.run_id = k.run_id AND i.vm = k.dst AND i.t_ns >= k.t_rx_writeback
-) i ON i.run_id = p.run_id AND i.packet_id = p.packet_id AND i.replica = p.replica;
+FROM _path p;
 
 -- Frames lost, dropped or filtered, by run, reason, VM and mode: the counts compare and notebooks chart. @materialize
 CREATE OR REPLACE VIEW drops (

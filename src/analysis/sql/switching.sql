@@ -58,36 +58,37 @@ WHERE NOT (f.src_mac = 0 AND f.dst_mac = 0 AND f.ethertype = 0); -- not Ethernet
 -- Internal: unicast frames with what the network knows about the destination MAC.
 CREATE OR REPLACE VIEW _sw_unicast AS
 WITH u AS (SELECT * FROM _sw_frame WHERE dst_kind = 'unicast'::npa_dst_kind AND expect_drop IS NULL),
-owner AS ( -- the VM holding dst_mac now
-  SELECT u.run_id, u.packet_id, y.vm, y.host, y.port, _is_member(y.pvid, y.vlan_list, u.v) AS member
-  FROM u JOIN _cfg y ON y.run_id = u.run_id AND y.mac = u.dst_mac AND u.t_ns >= y.t_from AND u.t_ns < y.t_to
-),
-announced AS ( -- the host where dst_mac was last announced (current or former VM MAC)
-  SELECT u.run_id, u.packet_id, arg_max(y.host, y.t_from) AS host
-  FROM u JOIN _cfg y ON y.run_id = u.run_id AND y.mac = u.dst_mac AND y.t_from <= u.t_ns
-  GROUP BY u.run_id, u.packet_id
+announced AS ( -- where each MAC (current or former VM MAC) was last announced: the host of the config
+  -- row with the latest start at or before the frame, as intervals [t_from, next start of that MAC)
+  SELECT run_id, mac, host, t_from,
+    coalesce(lead(t_from) OVER (PARTITION BY run_id, mac ORDER BY t_from), 9223372036854775807) AS t_next
+  FROM _cfg
 ),
 ext_src AS ( -- first frame from outside with each source MAC (the physical switch learns it there)
   SELECT run_id, src_mac, min(packet_id) AS first_packet FROM _frames WHERE src_vm IS NULL GROUP BY ALL
-),
-hosts AS (SELECT run_id, list(DISTINCT host ORDER BY host) AS all_hosts FROM _config GROUP BY run_id)
-SELECT u.*, o.vm AS owner_vm, o.host AS owner_host, o.port AS owner_port, o.member AS owner_member,
+)
+SELECT u.*, o.vm AS owner_vm, o.host AS owner_host, o.port AS owner_port,
+  CASE WHEN o.vm IS NOT NULL THEN _is_member(o.pvid, o.vlan_list, u.v) END AS owner_member,
   a.host AS announced_host,
-  coalesce(x.first_packet < u.packet_id, false) AS learned_outside,
-  h.all_hosts
+  coalesce(x.first_packet < u.packet_id, false) AS learned_outside
 FROM u
-LEFT JOIN owner o ON o.run_id = u.run_id AND o.packet_id = u.packet_id
-LEFT JOIN announced a ON a.run_id = u.run_id AND a.packet_id = u.packet_id
-LEFT JOIN ext_src x ON x.run_id = u.run_id AND x.src_mac = u.dst_mac
-LEFT JOIN hosts h ON h.run_id = u.run_id;
+-- the VM holding dst_mac now
+LEFT JOIN _cfg o ON o.run_id = u.run_id AND o.mac = u.dst_mac AND u.t_ns >= o.t_from AND u.t_ns < o.t_to
+LEFT JOIN announced a ON a.run_id = u.run_id AND a.mac = u.dst_mac AND u.t_ns >= a.t_from AND u.t_ns < a.t_next
+LEFT JOIN ext_src x ON x.run_id = u.run_id AND x.src_mac = u.dst_mac;
 
--- Internal: unicast reach: hosts whose embedded switch sees the frame as unknown, and whether it goes outside. @materialize
+-- Internal: the hosts of each run.
+CREATE OR REPLACE VIEW _sw_hosts AS
+SELECT run_id, list(DISTINCT host ORDER BY host) AS all_hosts FROM _config GROUP BY run_id;
+
+-- Internal: unicast frames with whether the source's host knows the MAC, whether the frame leaves that
+-- host, and whether it goes outside. The hosts it reaches are lists (the macros below), computed only
+-- for the few (frame, promiscuous port) pairs that need them. @materialize
 CREATE OR REPLACE VIEW _sw_unicast_reach AS
 WITH r AS (
   SELECT *,
     -- does the host's switch know dst_mac (a VF member port, or an emulated VM behind the PF, any VLAN)?
-    owner_vm IS NOT NULL AND (owner_port = 'pf' OR owner_member) AS owner_known,
-    CASE WHEN announced_host IS NOT NULL THEN [announced_host] WHEN learned_outside THEN [] ELSE all_hosts END AS pswitch_hosts
+    owner_vm IS NOT NULL AND (owner_port = 'pf' OR owner_member) AS owner_known
   FROM _sw_unicast
 ),
 r2 AS (
@@ -96,21 +97,31 @@ r2 AS (
   FROM r
 )
 SELECT *,
+  src_vm IS NOT NULL AND leaves_src_host AND announced_host IS NULL AS to_external
+FROM r2;
+
+-- Internal: hosts the physical switch sends a unicast frame to: where the MAC was last announced,
+-- nobody when it learned the MAC from outside, else every host (flood).
+CREATE OR REPLACE MACRO _sw_pswitch_hosts(announced_host, learned_outside, all_hosts) AS
+  CASE WHEN announced_host IS NOT NULL THEN [announced_host] WHEN learned_outside THEN [] ELSE all_hosts END;
+
+-- Internal: hosts whose embedded switch sees a unicast frame as unknown.
+CREATE OR REPLACE MACRO _sw_reached_hosts(src_vm, leaves_src_host, src_host, pswitch_hosts) AS
   CASE
     WHEN src_vm IS NULL THEN pswitch_hosts
     WHEN leaves_src_host THEN list_distinct(list_concat([src_host], list_filter(pswitch_hosts, lambda h: h <> src_host)))
     ELSE [src_host]
-  END AS reached_hosts,
-  -- hosts whose vSwitch sees the frame: the emulated source's own; the source's host when the MAC
-  -- belongs to an emulated VM there (the PF owns it); every host it reaches by the uplink unless a
-  -- member VF there owns the MAC (unknown unicast from the uplink goes to the PF, the default pool)
+  END;
+
+-- Internal: hosts whose vSwitch sees a unicast frame: the emulated source's own; the source's host when
+-- the MAC belongs to an emulated VM there (the PF owns it); every host it reaches by the uplink unless
+-- a member VF there owns the MAC (unknown unicast from the uplink goes to the PF, the default pool).
+CREATE OR REPLACE MACRO _sw_vswitch_hosts(src_vm, src_port, src_host, leaves_src_host, owner_vm, owner_port, owner_host, owner_member, pswitch_hosts) AS
   list_distinct(list_concat(
     CASE WHEN src_port = 'pf' OR (src_vm IS NOT NULL AND owner_port = 'pf' AND owner_host = src_host) THEN [src_host] ELSE [] END,
     list_filter(CASE WHEN src_vm IS NULL THEN pswitch_hosts WHEN leaves_src_host THEN list_filter(pswitch_hosts, lambda h: h <> src_host) ELSE [] END,
       lambda h: NOT (owner_vm IS NOT NULL AND owner_host = h AND owner_port LIKE 'vf%' AND owner_member))
-  )) AS vswitch_hosts,
-  src_vm IS NOT NULL AND leaves_src_host AND announced_host IS NULL AS to_external
-FROM r2;
+  ));
 
 -- Where the L2 rules say each frame must go, from frames and config only: one row per (frame,
 -- expected endpoint), or one row with endpoint NULL for a frame that must be dropped. Frames that
@@ -157,24 +168,34 @@ SELECT run_id, packet_id, t_ns, src_vm, dst_kind, v, owner_vm, 'deliver', 'unica
 FROM _sw_unicast_reach WHERE owner_vm IS NOT NULL AND owner_member AND owner_vm IS DISTINCT FROM src_vm
 UNION ALL
 -- unknown unicast flooded to promiscuous member VF ports of the hosts where it is unknown
-SELECT u.run_id, u.packet_id, u.t_ns, u.src_vm, u.dst_kind, u.v, x.vm, 'deliver', 'promiscuous'
-FROM _sw_unicast_reach u
-JOIN _cfg x ON x.run_id = u.run_id AND u.t_ns >= x.t_from AND u.t_ns < x.t_to
-WHERE x.promiscuous AND x.port LIKE 'vf%' AND x.vm IS DISTINCT FROM u.src_vm
-  AND _is_member(x.pvid, x.vlan_list, u.v)
-  AND list_contains(u.reached_hosts, x.host)
-  AND NOT (u.owner_known AND u.owner_host = x.host)
-  AND x.vm IS DISTINCT FROM u.owner_vm
+-- (the host lists are evaluated above the join: only for pairs with a promiscuous port)
+SELECT run_id, packet_id, t_ns, src_vm, dst_kind, v, x_vm, 'deliver', 'promiscuous'
+FROM (
+  SELECT u.*, x.vm AS x_vm, x.host AS x_host, h.all_hosts
+  FROM _sw_unicast_reach u
+  JOIN _cfg x ON x.run_id = u.run_id AND u.t_ns >= x.t_from AND u.t_ns < x.t_to
+  JOIN _sw_hosts h ON h.run_id = u.run_id
+  WHERE x.promiscuous AND x.port LIKE 'vf%' AND x.vm IS DISTINCT FROM u.src_vm
+    AND _is_member(x.pvid, x.vlan_list, u.v)
+    AND NOT (u.owner_known AND u.owner_host = x.host)
+    AND x.vm IS DISTINCT FROM u.owner_vm
+)
+WHERE list_contains(_sw_reached_hosts(src_vm, leaves_src_host, src_host, _sw_pswitch_hosts(announced_host, learned_outside, all_hosts)), x_host)
 UNION ALL
 -- the vSwitch floods unicast it has no member VM for to its promiscuous member VMs (emulated ports)
-SELECT u.run_id, u.packet_id, u.t_ns, u.src_vm, u.dst_kind, u.v, x.vm, 'deliver', 'promiscuous'
-FROM _sw_unicast_reach u
-JOIN _cfg x ON x.run_id = u.run_id AND u.t_ns >= x.t_from AND u.t_ns < x.t_to
-WHERE x.promiscuous AND x.port = 'pf' AND x.vm IS DISTINCT FROM u.src_vm
-  AND _is_member(x.pvid, x.vlan_list, u.v)
-  AND list_contains(u.vswitch_hosts, x.host)
-  AND NOT (u.owner_vm IS NOT NULL AND u.owner_host = x.host AND u.owner_port = 'pf' AND u.owner_member)
-  AND x.vm IS DISTINCT FROM u.owner_vm
+SELECT run_id, packet_id, t_ns, src_vm, dst_kind, v, x_vm, 'deliver', 'promiscuous'
+FROM (
+  SELECT u.*, x.vm AS x_vm, x.host AS x_host, h.all_hosts
+  FROM _sw_unicast_reach u
+  JOIN _cfg x ON x.run_id = u.run_id AND u.t_ns >= x.t_from AND u.t_ns < x.t_to
+  JOIN _sw_hosts h ON h.run_id = u.run_id
+  WHERE x.promiscuous AND x.port = 'pf' AND x.vm IS DISTINCT FROM u.src_vm
+    AND _is_member(x.pvid, x.vlan_list, u.v)
+    AND NOT (u.owner_vm IS NOT NULL AND u.owner_host = x.host AND u.owner_port = 'pf' AND u.owner_member)
+    AND x.vm IS DISTINCT FROM u.owner_vm
+)
+WHERE list_contains(_sw_vswitch_hosts(src_vm, src_port, src_host, leaves_src_host, owner_vm, owner_port, owner_host, owner_member,
+  _sw_pswitch_hosts(announced_host, learned_outside, all_hosts)), x_host)
 UNION ALL
 -- unicast from a VM that leaves for a MAC that is no VM's
 SELECT run_id, packet_id, t_ns, src_vm, dst_kind, v, 'external'::npa_endpoint, 'deliver', 'external'
