@@ -25,7 +25,6 @@ function fail(err: unknown): void {
 
 try {
   writer = new TableWriter(init.target, init.columns, init.options)
-  parentPort!.postMessage({ready: true})
 } catch (err) {
   fail(err)
 }

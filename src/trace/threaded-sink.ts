@@ -101,7 +101,7 @@ export class ThreadedSink {
         reject(new Error(msg))
         hashReject(new Error(msg))
       }
-      this.worker.on('message', (m: {ready?: boolean; result?: TableWriterResult; error?: string; sha256?: string; hashError?: string}) => {
+      this.worker.on('message', (m: {result?: TableWriterResult; error?: string; sha256?: string; hashError?: string}) => {
         if (m.error !== undefined) failWith(m.error)
         else if (m.result) resolve(m.result)
         else if (m.sha256 !== undefined) hashResolve(m.sha256)

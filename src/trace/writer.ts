@@ -411,7 +411,7 @@ export function allocColumnArrays(
   return out
 }
 
-type ArrayCtor = {BYTES_PER_ELEMENT: number}
+type ArrayCtor = {BYTES_PER_ELEMENT: number} & (new (rows: number) => ColumnArray)
 
 /** The typed array a column's values live in (null for utf8), as makeColumn allocates it, without building Arrow types. */
 function arrayType(spec: ColumnSpec, runDicts: Partial<Record<string, readonly string[]>>): ArrayCtor | null {
@@ -455,23 +455,23 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
     dictIndex: null,
   }
   const t = spec.type
+  const Ctor = arrayType(spec, runDicts)
+  col.arr = Ctor ? new Ctor(rows) : null
   if (t === 'i64') {
-    col.arr = new Float64Array(rows)
     col.i64 = new BigInt64Array(rows)
     col.i64Words = new Uint32Array(col.i64.buffer)
-  } else if (t === 'i32') Object.assign(col, {kind: K.I32, arr: new Int32Array(rows), type: new Int32()})
-  else if (t === 'i16') Object.assign(col, {kind: K.I16, arr: new Int16Array(rows), type: new Int16()})
-  else if (t === 'u32') Object.assign(col, {kind: K.U32, arr: new Uint32Array(rows), type: new Uint32(), nullValue: 0xffffffff})
-  else if (t === 'u16') Object.assign(col, {kind: K.U16, arr: new Uint16Array(rows), type: new Uint16(), nullValue: 0xffff})
-  else if (t === 'u8') Object.assign(col, {kind: K.U8, arr: new Uint8Array(rows), type: new Uint8(), nullValue: 0xff})
+  } else if (t === 'i32') Object.assign(col, {kind: K.I32, type: new Int32()})
+  else if (t === 'i16') Object.assign(col, {kind: K.I16, type: new Int16()})
+  else if (t === 'u32') Object.assign(col, {kind: K.U32, type: new Uint32(), nullValue: 0xffffffff})
+  else if (t === 'u16') Object.assign(col, {kind: K.U16, type: new Uint16(), nullValue: 0xffff})
+  else if (t === 'u8') Object.assign(col, {kind: K.U8, type: new Uint8(), nullValue: 0xff})
   else if (t === 'bool') {
-    Object.assign(col, {kind: K.Bool, arr: new Uint8Array(rows), type: new Bool(), nullValue: 0xff})
+    Object.assign(col, {kind: K.Bool, type: new Bool(), nullValue: 0xff})
     col.bits = new Uint8Array(roundUp8(rows >> 3))
   } else if (t === 'utf8') Object.assign(col, {kind: K.Utf8, strs: new Array<string | null>(rows).fill(null), type: new Utf8()})
   else if (t.startsWith('dict:')) {
     const name = t.slice(5)
-    const values = FIXED_DICTIONARIES[name] ?? runDicts[name]
-    if (!values) throw new Error(`TableWriter: column ${spec.name} needs dictionary "${name}" (pass it in options.dictionaries)`)
+    const values = (FIXED_DICTIONARIES[name] ?? runDicts[name])! // arrayType() checked it
     const index = new Map<string, number>()
     values.forEach((v, i) => {
       if (index.has(v)) throw new Error(`TableWriter: dictionary "${name}" lists "${v}" twice`)
@@ -482,13 +482,12 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
     const type = new Dictionary(new Utf8(), width === 8 ? new Int8() : width === 16 ? new Int16() : new Int32(), id, false)
     Object.assign(col, {
       kind: width === 8 ? K.Dict8 : width === 16 ? K.Dict16 : K.Dict32,
-      arr: width === 8 ? new Int8Array(rows) : width === 16 ? new Int16Array(rows) : new Int32Array(rows),
       type,
       dictValues: values,
       dictIndex: index,
       dictVector: vectorFromArray([...values], new Utf8()),
     })
-  } else throw new Error(`TableWriter: column ${spec.name} has unknown type ${t}`)
+  }
   return col
 }
 
