@@ -27,6 +27,11 @@ export interface OpenCaptureOptions {
   bufferSize?: number
   /** Warnings kept in `warnings` (default 100); `warningCount` counts them all. */
   maxWarnings?: number
+  /**
+   * Called with every run of bytes read from the file, in file order, exactly once each (e.g. to hash
+   * the capture in the same pass). The view is valid only during the call.
+   */
+  onRead?: (bytes: Uint8Array) => void
 }
 
 /** A frame as this reader yields it: CaptureFrame plus zero-allocation access to the bytes. */
@@ -182,6 +187,7 @@ export class CaptureReader {
   sections = 0
 
   private readonly maxWarnings: number
+  private readonly onRead: ((bytes: Uint8Array) => void) | null
   private fd: number
   private buf: Uint8Array
   private dv: DataView
@@ -221,6 +227,7 @@ export class CaptureReader {
   constructor(path: string, opts: OpenCaptureOptions = {}) {
     this.path = path
     this.maxWarnings = opts.maxWarnings ?? 100
+    this.onRead = opts.onRead ?? null
     let fd: number
     try {
       fd = openSync(path, 'r')
@@ -327,7 +334,10 @@ export class CaptureReader {
         throw new UserError(`${this.path}: read error at byte ${this.bufFileOffset + this.end}: ${(error as Error).message}`)
       }
       if (n === 0) this.eof = true
-      else this.end += n
+      else {
+        if (this.onRead !== null) this.onRead(this.buf.subarray(this.end, this.end + n))
+        this.end += n
+      }
     }
     return this.end - this.pos >= need
   }

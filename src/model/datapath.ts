@@ -1,4 +1,5 @@
 import type {PluginInstance} from '../plugins/api.js'
+import {NS_ZERO} from '../sim/time.js'
 
 export const DEV_EMULATED = 0
 export const DEV_VF = 1
@@ -29,7 +30,7 @@ export class Datapath {
   txTail = 0 // next descriptor to post
   txCount = 0 // posted and not yet reaped
   txPending = 0 // posted since the last doorbell
-  devTxFree = 0 // device TX engine busy until
+  devTxFree = NS_ZERO // device TX engine busy until
 
   // RX ring
   readonly rxSize: number
@@ -41,11 +42,11 @@ export class Datapath {
   rxAvail = 0 // posted, empty: the device may fill them
   rxFilled = 0 // filled by the device, not yet reaped
   rxFreeCount = 0 // reaped, not yet reposted
-  devRxFree = 0
+  devRxFree = NS_ZERO
 
   // interrupt vector (MSI-X or virtual) with moderation
   irqScheduled = false
-  irqAt = 0
+  irqAt = NS_ZERO
   irqGen = 0
   lastIrq = -1e18
   /** earliest write-back not yet signalled (for the moderation delay in irq_raise.aux) */

@@ -3,14 +3,16 @@
  * error) with constant memory, for the replay's closing summary. The exact percentiles come from SQL
  * over the trace; this only keeps the summary cheap and memory flat.
  */
+import {NS_ZERO} from '../sim/time.js'
+
 const SUB = 64
 const SUB_BITS = 6
 
 export class LatencyHistogram {
   private readonly counts = new Float64Array(SUB * 48)
   total = 0
-  sum = 0
-  max = 0
+  sum = NS_ZERO
+  max = NS_ZERO
 
   add(v: number): void {
     if (v < 0) v = 0

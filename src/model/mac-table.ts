@@ -51,6 +51,19 @@ export class MacTable {
     for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && keys[i] !== mac) this.set(keys[i], vals[i])
   }
 
+  /** Every (MAC, value) pair, in table order (to rebuild the table elsewhere, e.g. on another thread). */
+  entries(): {macs: number[]; values: number[]} {
+    const macs: number[] = []
+    const values: number[] = []
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] >= 0) {
+        macs.push(this.keys[i])
+        values.push(this.vals[i])
+      }
+    }
+    return {macs, values}
+  }
+
   private rehash(cap: number): void {
     const keys = this.keys
     const vals = this.vals

@@ -11,12 +11,13 @@ import type {ShellApi} from '../plugins/api.js'
 import {COMP, EV, REASON, RING, SIDE} from '../trace/schema.js'
 import {DEV_EMULATED, type Datapath} from './datapath.js'
 import {K_IRQ, K_POLL, K_PTIMER, PRIO_DATA, PRIO_IRQ, type Vm, type World} from './world.js'
+import {NS_ZERO} from '../sim/time.js'
 
 /** Descriptors one frame may need (context + data). The shell only calls xmit when this many are free. */
 export const MAX_DESC_PER_FRAME = 2
 
 export class Shell implements ShellApi {
-  now = 0
+  now = NS_ZERO
   private readonly w: World
   private readonly vm: Vm
   /** CPU charged by the plugin since the last plugin event (goes into that event's cpu_ns). */

@@ -30,6 +30,7 @@ import {Nic} from './nic.js'
 import {PhysicalSwitch} from './wire.js'
 import {Migrations} from './migration.js'
 import {MacTable} from './mac-table.js'
+import {NS_ZERO} from '../sim/time.js'
 
 // Kernel event kinds
 // 0 was K_ARRIVAL: the next capture frame now waits outside the heap (World.scheduleArrival).
@@ -59,9 +60,9 @@ export class Host {
   /** VM index using each VF, -1 when free. */
   readonly vfOwner: Int32Array
   /** Uplink toward the physical switch: busy until. */
-  upFree = 0
+  upFree = NS_ZERO
   /** Hypervisor I/O thread (vSwitch + vmxnet3 emulation RX): busy until. */
-  hvFree = 0
+  hvFree = NS_ZERO
   /** Emulated VMs on this host by MAC (the vSwitch's port table). */
   readonly emuByMac = new Map<number, number>()
   /** MACs of VMs that migrated away: frames still arriving for them are stale (live migration). */
@@ -107,7 +108,7 @@ export class Vm {
   migration = -1
   vf = -1
   /** The guest's single vCPU: busy until. */
-  cpuFree = 0
+  cpuFree = NS_ZERO
   readonly shell: Shell
   emu!: Datapath
   vfDp: Datapath | null = null
@@ -128,6 +129,17 @@ export class Vm {
     this.pluginRef = spec.plugin
     this.shell = shell(this)
   }
+}
+
+/**
+ * Which VM sent a capture frame, by its source MAC: each VM's MAC, and the MACs it takes on later (a
+ * `mac` operation) still identify it. The one home of that rule (the world and the frame reader use it).
+ */
+export function senderMacs(scenario: Scenario): MacTable {
+  const t = new MacTable()
+  scenario.vms.forEach((v, i) => t.set(v.mac, i))
+  for (const op of scenario.operations) if (op.op === 'mac') t.set(op.mac, scenario.vms.findIndex((v) => v.name === op.vm))
+  return t
 }
 
 export interface WorldOptions {
@@ -152,7 +164,7 @@ export class World {
   readonly hosts: Host[] = []
   readonly vms: Vm[] = []
   /** VM index by MAC (-1: none); typed arrays, no boxing of 48-bit keys on the per-frame lookup. */
-  readonly vmByMac = new MacTable()
+  readonly vmByMac: MacTable
   readonly hostByName = new Map<string, number>()
   readonly scenario: Scenario
   readonly catalog: PluginCatalog
@@ -170,7 +182,7 @@ export class World {
   readonly latency = [new LatencyHistogram(), new LatencyHistogram()] // by MODE code
   readonly extLatency = new LatencyHistogram()
   readonly onConfig: (vm: Vm, t: number) => void
-  now = 0
+  now = NS_ZERO
   delivered = 0
   /** The next capture frame's arrival, kept outside the heap (one per frame: a push and a pop saved). */
   private arrivalT = Infinity
@@ -211,11 +223,8 @@ export class World {
       const host = this.hostByName.get(spec.host)!
       const vm = new Vm(this.vms.length, spec, host, (v) => new Shell(this, v))
       this.vms.push(vm)
-      this.vmByMac.set(spec.mac, vm.idx)
     }
-    // MACs a VM takes on later still identify it as the sender of capture frames.
-    for (const op of opts.scenario.operations)
-      if (op.op === 'mac') this.vmByMac.set(op.mac, this.vms.findIndex((v) => v.name === op.vm))
+    this.vmByMac = senderMacs(opts.scenario)
     this.pluginNames.push(...opts.pluginDictionary)
   }
 

@@ -1,26 +1,28 @@
 /**
  * `npa-trace replay`: stream a capture through the model and write a run directory.
  *
- * The capture is read one frame ahead: the world holds exactly one pending arrival
- * (World.scheduleArrival), and the frame's L2 fields are copied into its frames row and scalars before
- * the reader's buffer moves on, so memory does not grow with the capture. The run is written under a temporary name and renamed when complete.
+ * Three threads on two cores: a frame source (src/replay/frame-source.ts) reads, hashes and decodes the
+ * capture and writes frames.arrow; this thread runs the model and fills event rows in shared memory; an
+ * event writer (src/trace/threaded-sink.ts) encodes and writes them. The world holds exactly one pending
+ * capture frame (World.scheduleArrival), so memory does not grow with the capture. The run is written
+ * under a temporary name and renamed when complete.
  */
-import {openCapture, type CaptureReader} from '../capture/reader.js'
-import {sha256FileSync} from '../capture/sha256.js'
-import {decodeL2At, LINKTYPE_ETHERNET, macToString, newL2Info} from '../capture/ethernet.js'
+import {openCapture} from '../capture/reader.js'
+import {LINKTYPE_ETHERNET, macToString} from '../capture/ethernet.js'
 import {UserError} from '../errors.js'
 import {pluginId} from '../plugins/api.js'
 import {BUILTIN_PLUGINS, PluginCatalog, loadPluginFile} from '../plugins/loader.js'
 import {deriveScenario} from '../scenario/derive.js'
 import {loadScenario} from '../scenario/load.js'
 import type {MigrationStrategy, Pacing, Scenario} from '../scenario/types.js'
-import {World, type Vm} from '../model/world.js'
-import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, FRAME_COLUMNS, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
+import {World, senderMacs, type Vm} from '../model/world.js'
+import {resolveParams} from '../model/params.js'
+import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
 import {ThreadedSink} from '../trace/threaded-sink.js'
 import {createRunDir, createRunDirAt, newRunId, DEFAULT_RUNS_ROOT} from '../trace/rundir.js'
 import {NIC_MODELS} from '../model/nics.js'
-import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../model/frames.js'
+import {FrameSource} from './frame-source.js'
 
 export const TOOL_VERSION = '0.1.0'
 
@@ -117,31 +119,30 @@ export async function resolveReplayInputs(opts: ReplayOptions): Promise<{scenari
 export async function replay(opts: ReplayOptions): Promise<ReplaySummary> {
   const wallStart = performance.now()
   const {scenario, catalog} = await resolveReplayInputs(opts)
-  const reader = openCapture(opts.capture)
+  // Read the first frame here, before creating anything: a missing, empty-headed or non-Ethernet capture
+  // fails early. The capture is then read on the frame source's thread (src/replay/frame-source.ts).
+  const reader = openCapture(opts.capture, {bufferSize: 1 << 16})
   try {
-    return await replayWith(opts, scenario, catalog, reader, wallStart)
+    const frame = reader.next()
+    // Frames of non-Ethernet interfaces in a mixed pcapng are dropped (not_ethernet); a capture with no
+    // Ethernet interface at all cannot be replayed.
+    if (frame && !reader.interfaces.some((i) => i.linktype === LINKTYPE_ETHERNET))
+      throw new UserError(`${opts.capture}: not an Ethernet capture (linktype ${frame.linktype}): replay models Ethernet only`, {
+        hint: 'inspect still works on it',
+      })
   } finally {
     reader.close()
   }
+  return replayWith(opts, scenario, catalog, wallStart)
 }
 
-async function replayWith(
-  opts: ReplayOptions, scenario: Scenario, catalog: PluginCatalog, reader: CaptureReader, wallStart: number,
-): Promise<ReplaySummary> {
+async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: PluginCatalog, wallStart: number): Promise<ReplaySummary> {
   const warnings: string[] = []
-  // Read the first frame before creating anything: an empty or non-Ethernet capture fails early.
-  let frame = reader.next()
-  // Frames of non-Ethernet interfaces in a mixed pcapng are dropped (not_ethernet); a capture with no
-  // Ethernet interface at all cannot be replayed.
-  if (frame && !reader.interfaces.some((i) => i.linktype === LINKTYPE_ETHERNET))
-    throw new UserError(`${opts.capture}: not an Ethernet capture (linktype ${frame.linktype}): replay models Ethernet only`, {
-      hint: 'inspect still works on it',
-    })
-
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
   const writers: TableWriter[] = []
   const sinks: ThreadedSink[] = []
+  const sources: FrameSource[] = []
   try {
     const vmNames = scenario.vms.map((v) => v.name)
     const hostNames = scenario.hosts.map((h) => h.name)
@@ -150,17 +151,20 @@ async function replayWith(
     const dicts = {host: hostNames, vm: vmNames, plugin: pluginNames, target: [...vmNames, 'pf', 'uplink', 'external']}
     // No run id or time in the Arrow metadata: the same inputs must give byte-identical files.
     const meta = {'npa_trace.tool_version': TOOL_VERSION}
+    // The capture is read, hashed and decoded, and frames.arrow written, on another thread.
+    const params = resolveParams(scenario.params)
+    const senders = senderMacs(scenario).entries()
+    const source = new FrameSource({
+      capture: opts.capture, framesPath: run.path('frames.arrow'), dictionaries: dicts, metadata: meta, pacing: scenario.pacing,
+      topGbps: scenario.hosts[0]?.linkGbps ?? params.link_gbps, fcsBytes: params.fcs_bytes, ethOverheadBytes: params.eth_overhead_bytes,
+      vmMacs: senders.macs, vmIndex: senders.values,
+    })
+    sources.push(source)
     // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
     // an empty events file is still written so the run is a complete run.
     const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
-    // The writer thread loads its modules while the model runs. Frames (one row per capture frame, ~6 %
-    // of the rows) are encoded here: a second writer thread cost more CPU (its own module load) than it
-    // took off this one, and on two cores the events writer, not this thread, sets the pace.
-    // The capture's SHA-256 (run.json) is computed on that thread too, between batches.
-    const events = opts.noEvents ? null : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, {...evOpts, hashFile: opts.capture})
+    const events = opts.noEvents ? null : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
     if (events) sinks.push(events)
-    const frames = new TableWriter(run.path('frames.arrow'), FRAME_COLUMNS, {table: 'frames', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows})
-    writers.push(frames)
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta, batchRows: 1024}) // a few rows per VM
     writers.push(config)
@@ -200,123 +204,50 @@ async function replayWith(
     world.boot()
 
     // --- frame arrivals ----------------------------------------------------------------------
-    const l2 = newL2Info()
-    // The frames table's columns, held in locals (one typed-array store each per frame).
-    const fPacket = frames.cols.packet_id
-    const fT = frames.cols.t_ns
-    const fSec = frames.cols.ts_sec
-    const fNsec = frames.cols.ts_nsec
-    const fCaplen = frames.cols.caplen
-    const fLen = frames.cols.len
-    const fSrc = frames.cols.src_mac
-    const fDst = frames.cols.dst_mac
-    const fKind = frames.cols.dst_kind
-    const fVlan = frames.cols.vlan
-    const fInner = frames.cols.inner_vlan
-    const fPcp = frames.cols.pcp
-    const fEthertype = frames.cols.ethertype
-    const fSrcVm = frames.cols.src_vm
-    const fHost = frames.cols.host
-    let sec0 = 0
-    let nsec0 = 0
-    let lastT = 0
-    let count = 0
-    let pendingId = 0
-    let pendLen = 0
-    let pendKind = 0
-    let pendVlan = -1
-    let pendVm = -1
-    let pendRow = 0
-    let pendOk = true
-    let prevLen = 0
-    let outOfOrder = 0
-    let noTs = 0
-    let notEther = 0
-    const pacing = scenario.pacing
-    const topGbps = scenario.hosts[0]?.linkGbps ?? world.p.link_gbps
-
-    const timeOf = (sec: number, nsec: number, i: number): number => {
-      let t: number
-      switch (pacing.kind) {
-        case 'original':
-          t = (sec - sec0) * 1e9 + (nsec - nsec0)
-          break
-        case 'speed':
-          t = Math.round(((sec - sec0) * 1e9 + (nsec - nsec0)) / pacing.factor)
-          break
-        case 'pps':
-          t = Math.round((i * 1e9) / pacing.pps)
-          break
-        case 'topspeed':
-          t = i === 0 ? 0 : lastT + world.serNs(prevLen, topGbps)
-          break
-      }
-      if (t < lastT) {
-        outOfOrder++
-        t = lastT
-      }
-      return t
-    }
+    // One frame is pending at a time: taken from the frame source (its row in the current slot) and
+    // scheduled; at its arrival it is injected and the next one taken.
+    let cols = source.cols
+    let ok = source.ok
+    let fPacket = cols.packet_id
+    let fT = cols.t_ns
+    let fLen = cols.len
+    let fSrc = cols.src_mac
+    let fDst = cols.dst_mac
+    let fKind = cols.dst_kind
+    let fVlan = cols.vlan
+    let fSrcVm = cols.src_vm
+    let fHost = cols.host
+    let pend = -1
 
     const takeFrame = (): boolean => {
-      if (!frame) return false
-      if (count === 0) {
-        sec0 = frame.tsSec
-        nsec0 = frame.tsNsec
+      const r = source.next()
+      if (r < 0) return false
+      if (r === 0) {
+        // A new slot: its arrays.
+        cols = source.cols
+        ok = source.ok
+        fPacket = cols.packet_id
+        fT = cols.t_ns
+        fLen = cols.len
+        fSrc = cols.src_mac
+        fDst = cols.dst_mac
+        fKind = cols.dst_kind
+        fVlan = cols.vlan
+        fSrcVm = cols.src_vm
+        fHost = cols.host
       }
-      if (!frame.hasTimestamp) noTs++
-      const t = timeOf(frame.tsSec, frame.tsNsec, count)
-      pendingId = frame.index
-      pendLen = frame.origlen
-      pendOk = frame.linktype === LINKTYPE_ETHERNET && decodeL2At(frame.bytes, frame.dataOffset, frame.caplen, l2)
-      const r = frames.row()
-      pendRow = r
-      pendVm = -1
-      fPacket[r] = frame.index
-      fT[r] = t
-      fSec[r] = frame.tsSec
-      fNsec[r] = frame.tsNsec
-      fCaplen[r] = frame.caplen
-      fLen[r] = frame.origlen
-      if (pendOk) {
-        pendKind = l2.isBroadcast ? DST_BROADCAST : l2.isMulticast ? DST_MULTICAST : DST_UNICAST
-        pendVlan = l2.tags > 0 ? l2.outerVid : -1
-        fSrc[r] = l2.src
-        fDst[r] = l2.dst
-        fKind[r] = pendKind
-        fVlan[r] = pendVlan
-        fInner[r] = l2.tags > 1 ? l2.innerVid : -1
-        fPcp[r] = l2.tags > 0 ? l2.outerPcp : -1
-        fEthertype[r] = l2.ethertype
-        pendVm = world.vmByMac.get(l2.src)
-        fSrcVm[r] = pendVm
-        fHost[r] = -1 // set at injection: the VM's host then (a migration may move it meanwhile)
-      } else {
-        notEther++
-        fSrc[r] = 0
-        fDst[r] = 0
-        fKind[r] = 0
-        fVlan[r] = -1
-        fInner[r] = -1
-        fPcp[r] = -1
-        fEthertype[r] = 0
-        fSrcVm[r] = -1
-        fHost[r] = -1
-      }
-      prevLen = frame.origlen
-      lastT = t
-      count++
-      world.scheduleArrival(t)
-      frame = reader.next()
+      pend = r
+      world.scheduleArrival(fT[r])
       return true
     }
 
     const onArrival = (t: number) => {
-      // The frame's row is still in the sink's current batch: the next row() comes after this injection.
-      if (pendVm >= 0) fHost[pendRow] = world.vms[pendVm].host
-      // MACs from the frame's row: a double kept in a closure variable would be boxed once per frame.
-      if (pendOk) world.inject(t, pendingId, pendLen, fDst[pendRow], fSrc[pendRow], pendKind, pendVlan, pendVm)
-      else world.notEthernet(t, pendingId, pendLen)
+      const r = pend
+      const vm = fSrcVm[r]
+      // The frame's row is still in the source's current slot: the next next() comes after this injection.
+      if (vm >= 0) fHost[r] = world.vms[vm].host
+      if (ok[r] === 1) world.inject(t, fPacket[r], fLen[r], fDst[r], fSrc[r], fKind[r], fVlan[r], vm)
+      else world.notEthernet(t, fPacket[r], fLen[r])
       takeFrame()
     }
 
@@ -325,23 +256,24 @@ async function replayWith(
     let nextProgress = 0
     while (world.nextTime() < Infinity) {
       world.run(world.nextTime() + CHUNK_NS, onArrival)
-      if (count >= nextProgress) {
-        nextProgress = count + 65536
-        opts.progress?.({frames: count, bytesRead: reader.bytesRead, fileSize: reader.fileSize, events: world.tr.rows, simNs: world.now})
-        if (opts.interrupted?.()) throw new ReplayInterrupted(count)
+      if (source.count >= nextProgress) {
+        nextProgress = source.count + 65536
+        opts.progress?.({frames: source.count, bytesRead: source.bytesRead, fileSize: source.fileSize, events: world.tr.rows, simNs: world.now})
+        if (opts.interrupted?.()) throw new ReplayInterrupted(source.count)
         await new Promise<void>((r) => setImmediate(r))
       }
     }
-    if (opts.interrupted?.()) throw new ReplayInterrupted(count)
+    if (opts.interrupted?.()) throw new ReplayInterrupted(source.count)
+    const count = source.count
+    const cap = await source.close()
 
-    if (outOfOrder > 0) warnings.push(`${outOfOrder} frames had timestamps earlier than the previous frame; replayed at the previous time`)
-    if (noTs > 0) warnings.push(`${noTs} frames had no timestamp (pcapng Simple Packet Blocks); paced as the previous frame`)
-    if (notEther > 0) warnings.push(`${notEther} frames were not Ethernet or too short for an Ethernet header; dropped (reason not_ethernet)`)
-    for (const w of reader.warnings) warnings.push(`capture byte ${w.offset}: ${w.message}`)
+    if (cap.outOfOrder > 0) warnings.push(`${cap.outOfOrder} frames had timestamps earlier than the previous frame; replayed at the previous time`)
+    if (cap.noTimestamp > 0) warnings.push(`${cap.noTimestamp} frames had no timestamp (pcapng Simple Packet Blocks); paced as the previous frame`)
+    if (cap.notEthernet > 0) warnings.push(`${cap.notEthernet} frames were not Ethernet or too short for an Ethernet header; dropped (reason not_ethernet)`)
+    for (const w of cap.warnings) warnings.push(`capture byte ${w.offset}: ${w.message}`)
 
     for (const row of closed) config.append(row)
     const evRes = events ? await events.close() : emptyEvents!.close()
-    frames.close()
     config.close()
 
     const summary = buildSummary(world, runId, run.finalPath, count, warnings, performance.now() - wallStart)
@@ -349,7 +281,7 @@ async function replayWith(
       run_id: runId,
       tool: {name: 'npa-trace', version: TOOL_VERSION},
       schema_version: SCHEMA_VERSION,
-      capture: {path: opts.capture, sha256: events ? await events.hash : sha256FileSync(opts.capture), format: reader.format, frames: count},
+      capture: {path: opts.capture, sha256: cap.sha256, format: cap.format, frames: count},
       scenario: scenarioForJson(scenario),
       plugins: pluginNames.map((id) => {
         const m = catalog.get(id)!.manifest
@@ -369,6 +301,7 @@ async function replayWith(
   } catch (err) {
     for (const w of writers) w.destroy()
     for (const w of sinks) await w.destroy()
+    for (const s of sources) await s.destroy()
     run.abort()
     throw err
   }

@@ -10,13 +10,14 @@
  * Priority and sequence share one double `tie = prio * 2^43 + seq`, so a comparison is two double
  * compares; that bounds priority to 0..1023 and a queue's lifetime pushes to 2^43 (~8.8e12).
  */
+import {NS_ZERO} from './time.js'
 
 const SEQ_BITS = 2 ** 43
 export const MAX_PRIORITY = 1023
 
 export class EventQueue {
   /** Popped entry: time in ns (also the simulated clock: pushes earlier than it are refused). */
-  time = 0
+  time = NS_ZERO
   /** Popped entry: priority (lower first among equal times). */
   prio = 0
   /** Popped entry: event kind (the caller's dispatch code). */

@@ -1,10 +1,5 @@
-/**
- * Worker side of ThreadedSink: encodes the batches it is handed and writes them with a TableWriter; in
- * between batches it hashes `init.hashFile` (if any) a MiB at a time, so the replay needs no third busy
- * thread on a two-core machine.
- */
+/** Worker side of ThreadedSink: encodes the batches it is handed and writes them with a TableWriter. */
 import {parentPort, workerData} from 'node:worker_threads'
-import {FileHasher} from '../capture/sha256.js'
 import type {WorkerInit} from './threaded-sink.js'
 import {TableWriter} from './writer.js'
 
@@ -27,24 +22,6 @@ try {
   writer = new TableWriter(init.target, init.columns, init.options)
 } catch (err) {
   fail(err)
-}
-
-if (init.hashFile) {
-  try {
-    const hasher = new FileHasher(init.hashFile)
-    const step = () => {
-      try {
-        if (hasher.step()) setImmediate(step) // batches (messages) are taken between steps
-        else parentPort!.postMessage({sha256: hasher.digest()})
-      } catch (err) {
-        hasher.close()
-        parentPort!.postMessage({hashError: `cannot read ${init.hashFile} to hash it: ${(err as Error).message}`})
-      }
-    }
-    setImmediate(step)
-  } catch (err) {
-    parentPort!.postMessage({hashError: `cannot read ${init.hashFile} to hash it: ${(err as Error).message}`})
-  }
 }
 
 parentPort!.on('message', (m: {slot?: number; n?: number; close?: boolean}) => {

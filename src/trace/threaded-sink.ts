@@ -17,17 +17,23 @@
  * batches. `cols` are the current slot's arrays: a producer that caches them must fetch them again
  * whenever row() returns 0 (a new batch, possibly in another slot).
  */
-import {existsSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 import type {ColumnSpec} from './schema.js'
 import {allocColumnArrays, type ColumnArray, type TableWriterOptions, type TableWriterResult} from './writer.js'
+import {startWorker} from '../worker-thread.js'
 
 const SLOTS = 3
 /** state[] layout: SLOTS full flags, then the error flag, then the worker's "started" flag. */
 const ERR = SLOTS
 const STARTED = SLOTS + 1
 const START_TIMEOUT_MS = 60_000
+/**
+ * The first batch is short, so the batch-boundary path (flush, and the producer re-reading `cols`) runs
+ * while the model is still warming up. Met for the first time in optimized code, it would deoptimize
+ * every model function that inlined the producer's row() — then recompile each (~0.4 s of compiler
+ * threads on a 1M-frame replay, measured with --trace-deopt / --trace-opt).
+ */
+const FIRST_BATCH_ROWS = 512
 const ERROR_BYTES = 4096
 
 export interface WorkerInit {
@@ -38,13 +44,6 @@ export interface WorkerInit {
   state: Int32Array
   /** UTF-8 error message, NUL-terminated, written by the worker before it sets the error flag. */
   errorText: Uint8Array
-  /** A file to SHA-256 between batches (the capture); the digest comes back as ThreadedSink.hash. */
-  hashFile?: string
-}
-
-export interface ThreadedSinkOptions extends TableWriterOptions {
-  /** SHA-256 this file on the writer thread in its idle time (see `hash`). */
-  hashFile?: string
 }
 
 export class ThreadedSink {
@@ -55,19 +54,17 @@ export class ThreadedSink {
   private readonly errorText: Uint8Array
   private readonly worker: Worker
   private readonly batchRows: number
+  /** Rows of the batch being filled; the first batch is short (see FIRST_BATCH_ROWS). */
+  private limit: number
   private n = 0
   private next = 0
   private rows = 0
   private failed: string | null = null
   private done: Promise<TableWriterResult>
-  /** Hex SHA-256 of options.hashFile (rejects when there is none or it cannot be read). */
-  readonly hash: Promise<string>
-  private readonly hashing: boolean
 
-  private constructor(target: string, columns: readonly ColumnSpec[], opts: ThreadedSinkOptions) {
-    const {hashFile, ...options} = opts
-    this.hashing = hashFile !== undefined
+  private constructor(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions) {
     this.batchRows = options.batchRows ?? 65536
+    this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     const dicts = options.dictionaries ?? {}
     this.slots = Array.from({length: SLOTS}, () => allocColumnArrays(columns, dicts, this.batchRows, true))
     this.cols = this.slots[0]
@@ -75,37 +72,17 @@ export class ThreadedSink {
     this.errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES))
     const init: WorkerInit = {
       target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state, errorText: this.errorText,
-      hashFile,
     }
-    const js = new URL('./event-worker.js', import.meta.url)
-    if (existsSync(fileURLToPath(js))) this.worker = new Worker(js, {workerData: init})
-    else {
-      // From the TypeScript sources (tests, bin/dev.js): tsx's ESM hooks are not active in a worker on
-      // Node 20, so the worker is started as CommonJS with tsx's require hook, which compiles the .ts.
-      const tsxCjs = fileURLToPath(import.meta.resolve('tsx/cjs'))
-      const ts = fileURLToPath(new URL('./event-worker.ts', import.meta.url))
-      this.worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(ts)})`, {eval: true, workerData: init})
-    }
-    let hashResolve: (hex: string) => void = () => {}
-    let hashReject: (e: Error) => void = () => {}
-    this.hash = new Promise<string>((res, rej) => {
-      hashResolve = res
-      hashReject = rej
-    })
-    this.hash.catch(() => {}) // surfaced where awaited
-    if (!hashFile) hashReject(new Error('ThreadedSink: no hashFile was given'))
+    this.worker = startWorker(new URL('./event-worker.js', import.meta.url), init)
     this.done = new Promise((resolve, reject) => {
       const failWith = (msg: string) => {
         this.failed ??= msg
         Atomics.store(this.state, ERR, 1)
         reject(new Error(msg))
-        hashReject(new Error(msg))
       }
-      this.worker.on('message', (m: {result?: TableWriterResult; error?: string; sha256?: string; hashError?: string}) => {
+      this.worker.on('message', (m: {result?: TableWriterResult; error?: string}) => {
         if (m.error !== undefined) failWith(m.error)
         else if (m.result) resolve(m.result)
-        else if (m.sha256 !== undefined) hashResolve(m.sha256)
-        else if (m.hashError !== undefined) hashReject(new Error(m.hashError))
       })
       this.worker.once('error', (e) => failWith(e.message))
       // After a result this rejection is a no-op; before one, close() would otherwise wait forever.
@@ -115,13 +92,13 @@ export class ThreadedSink {
   }
 
   /** Start the worker; rows can be filled at once (its load errors surface at flush() or close()). */
-  static open(target: string, columns: readonly ColumnSpec[], options: ThreadedSinkOptions): ThreadedSink {
+  static open(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions): ThreadedSink {
     return new ThreadedSink(target, columns, options)
   }
 
   /** Index of the next row to fill. */
   row(): number {
-    if (this.n === this.batchRows) this.flush()
+    if (this.n === this.limit) this.flush()
     return this.n++
   }
 
@@ -139,6 +116,7 @@ export class ThreadedSink {
     this.worker.postMessage({slot: k, n})
     this.rows += n
     this.n = 0
+    this.limit = this.batchRows
     // Wait for the worker to free the next slot (or fail), then fill that one.
     const next = (k + 1) % SLOTS
     const t0 = Date.now()
@@ -169,9 +147,7 @@ export class ThreadedSink {
     this.flush()
     this.worker.postMessage({close: true})
     try {
-      const res = await this.done
-      if (this.hashing) await this.hash.catch(() => {}) // the thread may still be hashing: let it finish
-      return res
+      return await this.done
     } finally {
       await this.worker.terminate()
     }

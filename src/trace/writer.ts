@@ -560,16 +560,42 @@ function buildValidity(col: Col, n: number): number {
   return nulls
 }
 
+/**
+ * 8- and 16-bit columns are scanned a 32-bit word at a time (SWAR): four (two) values per load, the null
+ * sentinel (all ones) found with the exact zero-lane test on the complement, null lanes zeroed with one
+ * AND, and the lanes' valid bits gathered by one multiply. About 3× fewer operations than a value at a
+ * time on the ~10 nullable dictionary columns of the events table (`npm run bench:trace`).
+ */
 function validity8(a: Uint8Array, bm: Uint8Array, n: number): number {
   const full = n & ~7
   let valid = 0
-  for (let i = 0; i < full; i += 8) {
-    const o0 = +(a[i] !== 0xff), o1 = +(a[i + 1] !== 0xff), o2 = +(a[i + 2] !== 0xff), o3 = +(a[i + 3] !== 0xff)
-    const o4 = +(a[i + 4] !== 0xff), o5 = +(a[i + 5] !== 0xff), o6 = +(a[i + 6] !== 0xff), o7 = +(a[i + 7] !== 0xff)
-    a[i] &= -o0, a[i + 1] &= -o1, a[i + 2] &= -o2, a[i + 3] &= -o3, a[i + 4] &= -o4, a[i + 5] &= -o5, a[i + 6] &= -o6, a[i + 7] &= -o7
-    const bits = o0 | (o1 << 1) | (o2 << 2) | (o3 << 3) | (o4 << 4) | (o5 << 5) | (o6 << 6) | (o7 << 7)
-    bm[i >> 3] = bits
-    valid += POP8[bits]
+  if ((a.byteOffset & 3) === 0 && full > 0) {
+    const w = new Int32Array(a.buffer, a.byteOffset, full >> 2)
+    for (let i = 0, k = 0; k < full >> 2; i++, k += 2) {
+      const lo = w[k]
+      const hi = w[k + 1]
+      const tl = ~lo
+      const th = ~hi
+      // high bit of each byte set iff that byte of `lo`/`hi` is not 0xff (the null sentinel)
+      const ml = (((tl & 0x7f7f7f7f) + 0x7f7f7f7f) | tl) & 0x80808080
+      const mh = (((th & 0x7f7f7f7f) + 0x7f7f7f7f) | th) & 0x80808080
+      w[k] = lo & Math.imul(ml >>> 7, 0xff)
+      w[k + 1] = hi & Math.imul(mh >>> 7, 0xff)
+      const bits = ((Math.imul(ml >>> 7, 0x204081) >>> 21) & 0xf) | (((Math.imul(mh >>> 7, 0x204081) >>> 21) & 0xf) << 4)
+      bm[i] = bits
+      valid += POP8[bits]
+    }
+  } else {
+    for (let i = 0; i < full; i += 8) {
+      let bits = 0
+      for (let j = 0; j < 8; j++) {
+        const ok = +(a[i + j] !== 0xff)
+        a[i + j] &= -ok
+        bits |= ok << j
+      }
+      bm[i >> 3] = bits
+      valid += POP8[bits]
+    }
   }
   let bits = 0
   for (let j = full; j < n; j++) {
@@ -585,13 +611,42 @@ function validity8(a: Uint8Array, bm: Uint8Array, n: number): number {
 function validity16(a: Uint16Array, bm: Uint8Array, n: number): number {
   const full = n & ~7
   let valid = 0
-  for (let i = 0; i < full; i += 8) {
-    const o0 = +(a[i] !== 0xffff), o1 = +(a[i + 1] !== 0xffff), o2 = +(a[i + 2] !== 0xffff), o3 = +(a[i + 3] !== 0xffff)
-    const o4 = +(a[i + 4] !== 0xffff), o5 = +(a[i + 5] !== 0xffff), o6 = +(a[i + 6] !== 0xffff), o7 = +(a[i + 7] !== 0xffff)
-    a[i] &= -o0, a[i + 1] &= -o1, a[i + 2] &= -o2, a[i + 3] &= -o3, a[i + 4] &= -o4, a[i + 5] &= -o5, a[i + 6] &= -o6, a[i + 7] &= -o7
-    const bits = o0 | (o1 << 1) | (o2 << 2) | (o3 << 3) | (o4 << 4) | (o5 << 5) | (o6 << 6) | (o7 << 7)
-    bm[i >> 3] = bits
-    valid += POP8[bits]
+  if ((a.byteOffset & 3) === 0 && full > 0) {
+    const w = new Int32Array(a.buffer, a.byteOffset, full >> 1)
+    for (let i = 0, k = 0; k < full >> 1; i++, k += 4) {
+      const w0 = w[k]
+      const w1 = w[k + 1]
+      const w2 = w[k + 2]
+      const w3 = w[k + 3]
+      const t0 = ~w0
+      const t1 = ~w1
+      const t2 = ~w2
+      const t3 = ~w3
+      // bit 15 / bit 31 set iff that half is not 0xffff (the null sentinel)
+      const m0 = ((((t0 & 0x7fff7fff) + 0x7fff7fff) | t0) & 0x80008000) >>> 15
+      const m1 = ((((t1 & 0x7fff7fff) + 0x7fff7fff) | t1) & 0x80008000) >>> 15
+      const m2 = ((((t2 & 0x7fff7fff) + 0x7fff7fff) | t2) & 0x80008000) >>> 15
+      const m3 = ((((t3 & 0x7fff7fff) + 0x7fff7fff) | t3) & 0x80008000) >>> 15
+      w[k] = w0 & Math.imul(m0, 0xffff)
+      w[k + 1] = w1 & Math.imul(m1, 0xffff)
+      w[k + 2] = w2 & Math.imul(m2, 0xffff)
+      w[k + 3] = w3 & Math.imul(m3, 0xffff)
+      const bits = (m0 & 1) | ((m0 >>> 15) & 2) | ((m1 & 1) << 2) | ((m1 >>> 13) & 8) |
+        ((m2 & 1) << 4) | ((m2 >>> 11) & 32) | ((m3 & 1) << 6) | ((m3 >>> 9) & 128)
+      bm[i] = bits
+      valid += POP8[bits]
+    }
+  } else {
+    for (let i = 0; i < full; i += 8) {
+      let bits = 0
+      for (let j = 0; j < 8; j++) {
+        const ok = +(a[i + j] !== 0xffff)
+        a[i + j] &= -ok
+        bits |= ok << j
+      }
+      bm[i >> 3] = bits
+      valid += POP8[bits]
+    }
   }
   let bits = 0
   for (let j = full; j < n; j++) {

@@ -1,0 +1,61 @@
+/**
+ * The shared-memory protocol between FrameSource (the replay thread) and frame-worker.ts: slot states,
+ * the layout of the state words, and what crosses at start and at the end.
+ */
+import type {FillConfig} from './frame-fill.js'
+import type {ColumnArray, TableWriterOptions, TableWriterResult} from '../trace/writer.js'
+
+/** 8 slots of 8192 frames: ~130 ms of model time at 500k frames/s, more than the worker needs to boot. */
+export const SLOTS = 8
+/** state[] layout: SLOTS slot states, SLOTS row counts, then the flags below. */
+export const EMPTY = 0
+export const FILLED = 1
+export const CONSUMED = 2
+export const ROWS = SLOTS
+/** Bumped (and notified) by the replay thread whenever it gives the worker something to do. */
+export const DOORBELL = 2 * SLOTS
+/** Set by the worker: every frame has been published; TOTAL holds the frame count. */
+export const EOF = DOORBELL + 1
+export const TOTAL = DOORBELL + 2
+/** Set by the worker after it wrote the error text (JSON {message, hint}). */
+export const ERR = DOORBELL + 3
+export const STARTED = DOORBELL + 4
+/** Set by the replay thread: the last slot is handed back; finish frames.arrow and report. */
+export const CLOSE = DOORBELL + 5
+/**
+ * Hand-over: until the worker has booted, the replay thread fills slots itself. The worker sets WANT when
+ * it is ready; at its next slot boundary the replay thread stops filling, stores how many frames it
+ * filled and the first slot the worker fills, and sets HANDED. Only then does the worker touch slots.
+ */
+export const WANT = DOORBELL + 6
+export const HANDED = DOORBELL + 7
+export const HANDOFF_FRAMES = DOORBELL + 8
+export const HANDOFF_SLOT = DOORBELL + 9
+export const STATE_LEN = DOORBELL + 10
+
+export interface FrameSourceInit {
+  capture: string
+  framesPath: string
+  options: TableWriterOptions & {batchRows: number}
+  slots: Record<string, ColumnArray>[]
+  /** Per slot: 1 when the row is an Ethernet frame the model can switch, 0 otherwise (not_ethernet). */
+  ok: Uint8Array[]
+  state: Int32Array
+  /** [0] bytes of the capture consumed, [1] its size (progress). */
+  stats: Float64Array
+  errorText: Uint8Array
+  fill: FillConfig
+}
+
+export interface FrameSourceResult {
+  frames: TableWriterResult
+  /** Hex SHA-256 of the capture file. */
+  sha256: string
+  format: string
+  count: number
+  warnings: {offset: number; message: string}[]
+  outOfOrder: number
+  noTimestamp: number
+  notEthernet: number
+}
+

@@ -1,0 +1,123 @@
+/**
+ * Worker side of FrameSource (see frame-source.ts): read, hash, decode and pace the capture into the
+ * shared frames slots; write each slot the replay thread hands back to frames.arrow.
+ */
+import {createHash} from 'node:crypto'
+import {parentPort, workerData} from 'node:worker_threads'
+import {openCapture} from '../capture/reader.js'
+import {UserError} from '../errors.js'
+import {FRAME_COLUMNS} from '../trace/schema.js'
+import {allocColumnArrays, TableWriter} from '../trace/writer.js'
+import {FrameFiller} from './frame-fill.js'
+import {
+  CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, ROWS, SLOTS, STARTED, TOTAL, WANT,
+  type FrameSourceInit, type FrameSourceResult,
+} from './frame-slots.js'
+
+const init = workerData as FrameSourceInit
+const st = init.state
+Atomics.store(st, STARTED, 1)
+
+/** 1 MiB reads: each run of bytes is hashed and decoded while it is still in cache. */
+const READ_BYTES = 1 << 20
+
+function notifySlots(): void {
+  for (let i = 0; i < SLOTS; i++) Atomics.notify(st, i)
+}
+
+function fail(err: unknown): void {
+  const user = err instanceof UserError
+  const text = JSON.stringify({message: err instanceof Error ? err.message : String(err), hint: user ? err.hint : undefined, user})
+  const bytes = new TextEncoder().encode(text)
+  const n = Math.min(bytes.length, init.errorText.length - 1)
+  init.errorText.set(bytes.subarray(0, n))
+  init.errorText[n] = 0
+  Atomics.store(st, ERR, 1)
+  notifySlots()
+}
+
+function run(): FrameSourceResult {
+  const hash = createHash('sha256')
+  const reader = openCapture(init.capture, {bufferSize: READ_BYTES, onRead: (b) => hash.update(b)})
+  let writer: TableWriter | null = null
+  try {
+    init.stats[1] = reader.fileSize
+    const filler = new FrameFiller(reader, init.fill)
+    const batchRows = init.options.batchRows
+
+    // Ready: ask for the hand-over and wait for it (the replay thread answers at its next slot boundary).
+    Atomics.store(st, WANT, 1)
+    notifySlots()
+    while (Atomics.load(st, HANDED) === 0) Atomics.wait(st, HANDED, 0)
+    // Skip (read, hash, pace) the frames the replay thread filled itself.
+    const skip = Atomics.load(st, HANDOFF_FRAMES)
+    if (skip > 0) {
+      const scratch = allocColumnArrays(FRAME_COLUMNS, init.options.dictionaries ?? {}, batchRows)
+      const scratchOk = new Uint8Array(batchRows)
+      while (filler.count < skip && !filler.eof) filler.fill(scratch, scratchOk, Math.min(batchRows, skip - filler.count))
+    }
+    let fill = Atomics.load(st, HANDOFF_SLOT) // next slot to fill
+    let drain = 0 // next slot to write (slots are consumed in order from slot 0)
+    for (;;) {
+      const bell = Atomics.load(st, DOORBELL)
+      let progressed = false
+      // Fill the next empty slot from the capture (first: the replay thread may be waiting for it).
+      if (!filler.eof && Atomics.load(st, fill) === EMPTY) {
+        let r = 0
+        try {
+          r = filler.fill(init.slots[fill], init.ok[fill], batchRows)
+        } finally {
+          // Frames before a damaged record are published before the error.
+          r = filler.filled
+          init.stats[0] = reader.bytesRead
+          if (r > 0) {
+            Atomics.store(st, ROWS + fill, r)
+            Atomics.store(st, fill, FILLED)
+            Atomics.notify(st, fill)
+            fill = (fill + 1) % SLOTS
+          }
+        }
+        if (filler.eof) {
+          Atomics.store(st, TOTAL, filler.count)
+          Atomics.store(st, EOF, 1)
+          notifySlots()
+        }
+        progressed = true
+      }
+      // Slots handed back: write them to frames.arrow, in order, and free them.
+      if (writer === null && (Atomics.load(st, drain) === CONSUMED || filler.eof)) {
+        writer = new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
+      }
+      while (writer !== null && Atomics.load(st, drain) === CONSUMED) {
+        writer.writeBatchFrom(init.slots[drain], Atomics.load(st, ROWS + drain))
+        Atomics.store(st, drain, EMPTY)
+        Atomics.notify(st, drain)
+        drain = (drain + 1) % SLOTS
+        progressed = true
+      }
+      // The replay thread closes after handing its last slot back: everything is written.
+      if (writer !== null && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED) break
+      if (!progressed) Atomics.wait(st, DOORBELL, bell)
+    }
+    const frames = writer.close()
+    const warnings = reader.warnings.map((w) => ({offset: w.offset, message: w.message}))
+    const format = reader.format
+    reader.close()
+    // The reader reads to the end of the file (anything after the last record is an error or a warning),
+    // so the digest is of every byte replayed: the whole file, or more if it grew while being read.
+    return {
+      frames, sha256: hash.digest('hex'), format, count: filler.count, warnings,
+      outOfOrder: filler.outOfOrder, noTimestamp: filler.noTimestamp, notEthernet: filler.notEthernet,
+    }
+  } catch (err) {
+    reader.close()
+    writer?.destroy()
+    throw err
+  }
+}
+
+try {
+  parentPort!.postMessage({result: run()})
+} catch (err) {
+  fail(err)
+}
