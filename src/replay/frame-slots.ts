@@ -1,8 +1,10 @@
 /**
- * The shared-memory protocol between FrameSource (the replay thread) and frame-worker.ts: slot states,
- * the layout of the state words, and what crosses at start and at the end.
+ * The shared-memory protocol between FrameSource (the replay thread) and frame-worker.ts (the replay's
+ * I/O thread): frame slot states, the layout of the state words, and what crosses at start and at the
+ * end. The event slots have their own protocol (src/trace/event-slots.ts); both share DOORBELL and ERR.
  */
 import type {FillConfig} from './frame-fill.js'
+import type {EventSlotsShared} from '../trace/event-slots.js'
 import type {ColumnArray, TableWriterOptions, TableWriterResult} from '../trace/writer.js'
 
 /** 8 slots of 8192 frames: ~130 ms of model time at 500k frames/s, more than the worker needs to boot. */
@@ -12,7 +14,7 @@ export const EMPTY = 0
 export const FILLED = 1
 export const CONSUMED = 2
 export const ROWS = SLOTS
-/** Bumped (and notified) by the replay thread whenever it gives the worker something to do. */
+/** Bumped (and notified) by the replay thread whenever it gives the worker something to do (frames or events). */
 export const DOORBELL = 2 * SLOTS
 /** Set by the worker: every frame has been published; TOTAL holds the frame count. */
 export const EOF = DOORBELL + 1
@@ -45,10 +47,13 @@ export interface FrameSourceInit {
   stats: Float64Array
   errorText: Uint8Array
   fill: FillConfig
+  /** The events table's slots (none with --no-events). */
+  events: EventSlotsShared | null
 }
 
 export interface FrameSourceResult {
   frames: TableWriterResult
+  events: TableWriterResult | null
   /** Hex SHA-256 of the capture file. */
   sha256: string
   format: string

@@ -25,8 +25,9 @@ import {
   CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, ROWS, SLOTS, STARTED, STATE_LEN, TOTAL, WANT,
   type FrameSourceInit, type FrameSourceResult,
 } from './frame-slots.js'
-import {FRAME_COLUMNS} from '../trace/schema.js'
-import {allocColumnArrays, type ColumnArray} from '../trace/writer.js'
+import {EventSlots} from '../trace/event-slots.js'
+import {FRAME_COLUMNS, type ColumnSpec} from '../trace/schema.js'
+import {allocColumnArrays, type ColumnArray, type TableWriterOptions} from '../trace/writer.js'
 import {startWorker} from '../worker-thread.js'
 
 const DEFAULT_BATCH_ROWS = 8192
@@ -40,6 +41,8 @@ export interface FrameSourceOptions extends FillConfig {
   dictionaries: Partial<Record<string, readonly string[]>>
   metadata: Record<string, string>
   batchRows?: number
+  /** The events table, written on the same thread (omit for none). */
+  events?: {target: string; columns: readonly ColumnSpec[]; options: TableWriterOptions}
 }
 
 export class FrameSource {
@@ -49,6 +52,8 @@ export class FrameSource {
   ok: Uint8Array
   /** Frames taken so far. */
   count = 0
+  /** The event rows' sink (the model's Tracer fills it), or null without an events table. */
+  readonly events: EventSlots | null
   private readonly slots: Record<string, ColumnArray>[]
   private readonly oks: Uint8Array[]
   private readonly batchRows: number
@@ -81,10 +86,14 @@ export class FrameSource {
       pacing: opts.pacing, topGbps: opts.topGbps, fcsBytes: opts.fcsBytes, ethOverheadBytes: opts.ethOverheadBytes,
       vmMacs: opts.vmMacs, vmIndex: opts.vmIndex,
     }
+    this.events = opts.events
+      ? new EventSlots(opts.events.target, opts.events.columns, opts.events.options, () => this.ring(), () => this.checkWorker())
+      : null
     const init: FrameSourceInit = {
       capture: opts.capture, framesPath: opts.framesPath,
       options: {table: 'frames', dictionaries: opts.dictionaries, metadata: opts.metadata, batchRows},
       slots: this.slots, ok: this.oks, state: this.state, stats: this.stats, errorText: this.errorText, fill,
+      events: this.events?.shared ?? null,
     }
     this.worker = startWorker(new URL('./frame-worker.js', import.meta.url), init)
     this.done = new Promise<FrameSourceResult>((resolve, reject) => {
@@ -157,9 +166,13 @@ export class FrameSource {
     return 0
   }
 
-  /** After the last frame: hand the last slot back, let the worker finish frames.arrow, and return what it found. */
+  /**
+   * After the last frame: hand the last slot back and the last event batch over, let the worker finish
+   * frames.arrow and the events files, and return what it found and wrote.
+   */
   async close(): Promise<FrameSourceResult> {
     if (!this.ended) throw new Error('FrameSource.close: frames are left (read until next() returns -1)')
+    this.events?.finish()
     if (this.filler !== null) this.handOver((this.cur + 1) % SLOTS)
     Atomics.store(this.state, CLOSE, 1)
     this.ring()
@@ -222,6 +235,11 @@ export class FrameSource {
   private ring(): void {
     Atomics.add(this.state, DOORBELL, 1)
     Atomics.notify(this.state, DOORBELL)
+  }
+
+  private checkWorker(): void {
+    if (Atomics.load(this.state, ERR) !== 0) this.throwWorkerError()
+    if (this.failed) throw new Error(`replay I/O thread failed: ${this.failed}`)
   }
 
   private throwWorkerError(): never {

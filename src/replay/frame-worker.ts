@@ -1,12 +1,15 @@
 /**
- * Worker side of FrameSource (see frame-source.ts): read, hash, decode and pace the capture into the
- * shared frames slots; write each slot the replay thread hands back to frames.arrow.
+ * The replay's I/O thread (the worker side of FrameSource, see frame-source.ts): read, hash, decode and
+ * pace the capture into the shared frames slots; write each frames slot the replay thread hands back to
+ * frames.arrow, and each full event slot to events-NNNN.arrow (src/trace/event-slots.ts). One thread
+ * for all of it: on two cores, the model's thread and this one.
  */
 import {createHash} from 'node:crypto'
 import {parentPort, workerData} from 'node:worker_threads'
 import {openCapture} from '../capture/reader.js'
 import {UserError} from '../errors.js'
 import {FRAME_COLUMNS} from '../trace/schema.js'
+import {drainEventSlots, eventSlotsDone, EVENT_SLOTS} from '../trace/event-slots.js'
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
 import {
@@ -34,13 +37,20 @@ function fail(err: unknown): void {
   init.errorText[n] = 0
   Atomics.store(st, ERR, 1)
   notifySlots()
+  if (init.events) for (let k = 0; k < EVENT_SLOTS; k++) Atomics.notify(init.events.state, k)
 }
 
 function run(): FrameSourceResult {
   const hash = createHash('sha256')
   const reader = openCapture(init.capture, {bufferSize: READ_BYTES, onRead: (b) => hash.update(b)})
   let writer: TableWriter | null = null
+  const ev = init.events
+  let evWriter: TableWriter | null = null
   try {
+    // The events writer first: the model fills its first event slots while frames are still handed over.
+    if (ev) evWriter = new TableWriter(ev.target, ev.columns, ev.options)
+    const writeEvents = (cols: Parameters<TableWriter['writeBatchFrom']>[0], n: number) => evWriter!.writeBatchFrom(cols, n)
+    let evNext = 0
     init.stats[1] = reader.fileSize
     const filler = new FrameFiller(reader, init.fill)
     const batchRows = init.options.batchRows
@@ -48,7 +58,16 @@ function run(): FrameSourceResult {
     // Ready: ask for the hand-over and wait for it (the replay thread answers at its next slot boundary).
     Atomics.store(st, WANT, 1)
     notifySlots()
-    while (Atomics.load(st, HANDED) === 0) Atomics.wait(st, HANDED, 0)
+    while (Atomics.load(st, HANDED) === 0) {
+      // Event batches may arrive before the hand-over: write them meanwhile.
+      const bell = Atomics.load(st, DOORBELL)
+      if (ev) {
+        const d = drainEventSlots(ev, evNext, writeEvents)
+        evNext = d.next
+        if (d.wrote) continue
+      }
+      if (Atomics.load(st, HANDED) === 0) Atomics.wait(st, DOORBELL, bell, 50)
+    }
     // Skip (read, hash, pace) the frames the replay thread filled itself.
     const skip = Atomics.load(st, HANDOFF_FRAMES)
     if (skip > 0) {
@@ -84,7 +103,13 @@ function run(): FrameSourceResult {
         }
         progressed = true
       }
-      // Slots handed back: write them to frames.arrow, in order, and free them.
+      // Full event batches: the model waits when all event slots are full.
+      if (ev) {
+        const d = drainEventSlots(ev, evNext, writeEvents)
+        evNext = d.next
+        if (d.wrote) progressed = true
+      }
+      // Frames slots handed back: write them to frames.arrow, in order, and free them.
       if (writer === null && (Atomics.load(st, drain) === CONSUMED || filler.eof)) {
         writer = new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
       }
@@ -95,23 +120,25 @@ function run(): FrameSourceResult {
         drain = (drain + 1) % SLOTS
         progressed = true
       }
-      // The replay thread closes after handing its last slot back: everything is written.
-      if (writer !== null && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED) break
+      // The replay thread closes after handing its last slot back and finishing the events: everything is written.
+      if (writer !== null && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!ev || eventSlotsDone(ev))) break
       if (!progressed) Atomics.wait(st, DOORBELL, bell)
     }
     const frames = writer.close()
+    const events = evWriter ? evWriter.close() : null
     const warnings = reader.warnings.map((w) => ({offset: w.offset, message: w.message}))
     const format = reader.format
     reader.close()
     // The reader reads to the end of the file (anything after the last record is an error or a warning),
     // so the digest is of every byte replayed: the whole file, or more if it grew while being read.
     return {
-      frames, sha256: hash.digest('hex'), format, count: filler.count, warnings,
+      frames, events, sha256: hash.digest('hex'), format, count: filler.count, warnings,
       outOfOrder: filler.outOfOrder, noTimestamp: filler.noTimestamp, notEthernet: filler.notEthernet,
     }
   } catch (err) {
     reader.close()
     writer?.destroy()
+    evWriter?.destroy()
     throw err
   }
 }

@@ -1,9 +1,9 @@
 /**
  * `npa-trace replay`: stream a capture through the model and write a run directory.
  *
- * Three threads on two cores: a frame source (src/replay/frame-source.ts) reads, hashes and decodes the
- * capture and writes frames.arrow; this thread runs the model and fills event rows in shared memory; an
- * event writer (src/trace/threaded-sink.ts) encodes and writes them. The world holds exactly one pending
+ * Two threads for two cores: this one runs the model and fills event rows in shared memory
+ * (src/trace/event-slots.ts); an I/O thread (src/replay/frame-source.ts) reads, hashes and decodes the
+ * capture for it, and writes frames.arrow and the events files. The world holds exactly one pending
  * capture frame (World.scheduleArrival), so memory does not grow with the capture. The run is written
  * under a temporary name and renamed when complete.
  */
@@ -19,7 +19,6 @@ import {World, senderMacs, type Vm} from '../model/world.js'
 import {resolveParams} from '../model/params.js'
 import {CONFIG_COLUMNS, EVENT_COLUMNS, EVENT_NAMES, MODES, REASON, REASONS, SCHEMA_VERSION} from '../trace/schema.js'
 import {TableWriter} from '../trace/writer.js'
-import {ThreadedSink} from '../trace/threaded-sink.js'
 import {createRunDir, createRunDirAt, newRunId, DEFAULT_RUNS_ROOT} from '../trace/rundir.js'
 import {NIC_MODELS} from '../model/nics.js'
 import {FrameSource} from './frame-source.js'
@@ -141,7 +140,6 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
   const writers: TableWriter[] = []
-  const sinks: ThreadedSink[] = []
   const sources: FrameSource[] = []
   try {
     const vmNames = scenario.vms.map((v) => v.name)
@@ -151,20 +149,19 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
     const dicts = {host: hostNames, vm: vmNames, plugin: pluginNames, target: [...vmNames, 'pf', 'uplink', 'external']}
     // No run id or time in the Arrow metadata: the same inputs must give byte-identical files.
     const meta = {'npa_trace.tool_version': TOOL_VERSION}
-    // The capture is read, hashed and decoded, and frames.arrow written, on another thread.
+    // The capture is read, hashed and decoded, and frames.arrow and the events files written, on the
+    // I/O thread. With noEvents an empty events file is still written so the run is a complete run.
     const params = resolveParams(scenario.params)
     const senders = senderMacs(scenario).entries()
+    const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
     const source = new FrameSource({
       capture: opts.capture, framesPath: run.path('frames.arrow'), dictionaries: dicts, metadata: meta, pacing: scenario.pacing,
       topGbps: scenario.hosts[0]?.linkGbps ?? params.link_gbps, fcsBytes: params.fcs_bytes, ethOverheadBytes: params.eth_overhead_bytes,
       vmMacs: senders.macs, vmIndex: senders.values,
+      events: opts.noEvents ? undefined : {target: run.path('events'), columns: EVENT_COLUMNS, options: evOpts},
     })
     sources.push(source)
-    // Events are encoded and written on a worker thread (see src/trace/threaded-sink.ts). With noEvents
-    // an empty events file is still written so the run is a complete run.
-    const evOpts = {table: 'events', dictionaries: dicts, metadata: meta, batchRows: opts.batchRows, rolling: true}
-    const events = opts.noEvents ? null : ThreadedSink.open(run.path('events'), EVENT_COLUMNS, evOpts)
-    if (events) sinks.push(events)
+    const events = source.events
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta, batchRows: 1024}) // a few rows per VM
     writers.push(config)
@@ -273,7 +270,7 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
     for (const w of cap.warnings) warnings.push(`capture byte ${w.offset}: ${w.message}`)
 
     for (const row of closed) config.append(row)
-    const evRes = events ? await events.close() : emptyEvents!.close()
+    const evRes = cap.events ?? emptyEvents!.close()
     config.close()
 
     const summary = buildSummary(world, runId, run.finalPath, count, warnings, performance.now() - wallStart)
@@ -300,7 +297,6 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
     return summary
   } catch (err) {
     for (const w of writers) w.destroy()
-    for (const w of sinks) await w.destroy()
     for (const s of sources) await s.destroy()
     run.abort()
     throw err

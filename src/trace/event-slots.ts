@@ -1,0 +1,129 @@
+/**
+ * Event rows in shared memory, for a writer on another thread (the replay's I/O thread, see
+ * src/replay/frame-source.ts).
+ *
+ * The producer (the model's Tracer) fills typed arrays — the same columns a TableWriter has — that live
+ * in one of EVENT_SLOTS shared slots; when a batch is full the slot is marked full and the writer thread
+ * is woken, which encodes it straight from the slot (TableWriter.writeBatchFrom: no copy on either side)
+ * and frees it, while the producer moves on to the next free slot. At most EVENT_SLOTS batches are in
+ * flight, so memory stays flat; the producer waits (Atomics.wait) only when the writer is behind.
+ *
+ * Contract: the producer sets every column of every row (the Tracer does); rows are not reset between
+ * batches. `cols` are the current slot's arrays: a producer that caches them must fetch them again
+ * whenever row() returns 0 (a new batch, possibly in another slot).
+ */
+import type {ColumnSpec} from './schema.js'
+import {allocColumnArrays, type ColumnArray, type TableWriterOptions} from './writer.js'
+
+export const EVENT_SLOTS = 3
+/** state[] layout: EVENT_SLOTS full flags, EVENT_SLOTS row counts, then the producer's "finished" flag. */
+export const EV_ROWS = EVENT_SLOTS
+export const EV_FINISHED = 2 * EVENT_SLOTS
+const STATE_LEN = EV_FINISHED + 1
+const DEFAULT_BATCH_ROWS = 65536
+/**
+ * The first batch is short, so the batch-boundary path (flush, and the producer re-reading `cols`) runs
+ * while the model is still warming up. Met for the first time in optimized code, it would deoptimize
+ * every model function that inlined the producer's row() — then recompile each (~0.4 s of compiler
+ * threads on a 1M-frame replay, measured with --trace-deopt / --trace-opt).
+ */
+const FIRST_BATCH_ROWS = 512
+
+/** What the writer thread needs (structured-cloneable: typed arrays over SharedArrayBuffers). */
+export interface EventSlotsShared {
+  target: string
+  columns: readonly ColumnSpec[]
+  options: TableWriterOptions & {batchRows: number}
+  slots: Record<string, ColumnArray>[]
+  state: Int32Array
+}
+
+export class EventSlots {
+  /** Column arrays the producer fills (rows 0..row()): the current slot's; re-read when row() returns 0. */
+  cols: Record<string, ColumnArray>
+  readonly shared: EventSlotsShared
+  private readonly slots: Record<string, ColumnArray>[]
+  private readonly state: Int32Array
+  private readonly batchRows: number
+  private limit: number
+  private n = 0
+  private next = 0
+  private rows = 0
+
+  /**
+   * `wake` tells the writer thread there is work; `check` throws if that thread has failed (called
+   * before waiting on it, so a dead writer surfaces as its error, never as a hang).
+   */
+  constructor(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions, private readonly wake: () => void,
+    private readonly check: () => void) {
+    this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
+    this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
+    this.slots = Array.from({length: EVENT_SLOTS}, () => allocColumnArrays(columns, options.dictionaries ?? {}, this.batchRows, true))
+    this.cols = this.slots[0]
+    this.state = new Int32Array(new SharedArrayBuffer(4 * STATE_LEN))
+    this.shared = {target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state}
+  }
+
+  /** Index of the next row to fill. */
+  row(): number {
+    if (this.n === this.limit) this.flush()
+    return this.n++
+  }
+
+  /** Rows handed out so far. */
+  get rowCount(): number {
+    return this.rows + this.n
+  }
+
+  /** Hand the last batch over and tell the writer that no more rows come. */
+  finish(): void {
+    this.flush()
+    Atomics.store(this.state, EV_FINISHED, 1)
+    this.wake()
+  }
+
+  private flush(): void {
+    const n = this.n
+    this.limit = this.batchRows
+    if (n === 0) return
+    const k = this.next
+    this.check()
+    Atomics.store(this.state, EV_ROWS + k, n)
+    Atomics.store(this.state, k, 1)
+    this.wake()
+    this.rows += n
+    this.n = 0
+    // Wait for the writer to free the next slot (or fail), then fill that one.
+    const next = (k + 1) % EVENT_SLOTS
+    while (Atomics.load(this.state, next) === 1) {
+      this.check()
+      Atomics.wait(this.state, next, 1, 100)
+    }
+    this.next = next
+    this.cols = this.slots[next]
+  }
+}
+
+/**
+ * Writer side: encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom) and free
+ * it. Returns the next slot to look at and whether anything was written.
+ */
+export function drainEventSlots(sh: EventSlotsShared, from: number, write: (cols: Record<string, ColumnArray>, n: number) => void): {next: number; wrote: boolean} {
+  let k = from
+  let wrote = false
+  while (Atomics.load(sh.state, k) === 1) {
+    write(sh.slots[k], Atomics.load(sh.state, EV_ROWS + k))
+    Atomics.store(sh.state, k, 0)
+    Atomics.notify(sh.state, k)
+    k = (k + 1) % EVENT_SLOTS
+    wrote = true
+  }
+  return {next: k, wrote}
+}
+
+/** True once the producer finished and every slot is written. */
+export function eventSlotsDone(sh: EventSlotsShared): boolean {
+  if (Atomics.load(sh.state, EV_FINISHED) === 0) return false
+  for (let k = 0; k < EVENT_SLOTS; k++) if (Atomics.load(sh.state, k) !== 0) return false
+  return true
+}
