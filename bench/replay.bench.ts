@@ -8,8 +8,8 @@
  * replay thread's own, from /proc, and all threads'). `--no-events` replays the model alone (frames and
  * config are still written).
  *
- * The child runs the compiled JavaScript (dist/, built first with tsc), as `npx npa-trace replay` does:
- * under tsx the writer threads would compile TypeScript at startup.
+ * The child runs the compiled JavaScript (dist/, built first with tsc) under plain node, as
+ * `npx npa-trace replay` does (see CHILD_JS).
  *
  * Options: --frames N (default 1000000; 5000000 to check that RSS stays flat), --runs N (default 1),
  * --no-events, --regen.
@@ -25,30 +25,33 @@ const outDir = fileURLToPath(new URL('out/', import.meta.url))
 const argv = process.argv.slice(2)
 const num = (name: string, d: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : d)
 
-/** CPU seconds of this process's main thread (utime + stime of its task, in clock ticks of 1/100 s). */
-function mainThreadCpu(): number {
+/**
+ * The measured child, plain JavaScript run by plain `node` (no tsx: its loader slows the main thread by
+ * ~10 % here, and `npx npa-trace replay` does not load it). It times replay() of the compiled dist/ and
+ * reads its main thread's CPU seconds from /proc (utime + stime of its task, in 1/100 s).
+ */
+const CHILD_JS = `
+import {readFileSync} from 'node:fs'
+const mainThreadCpu = () => {
   try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    const f = readFileSync('/proc/self/task/' + process.pid + '/stat', 'utf8').split(') ')[1].split(' ')
     return (Number(f[11]) + Number(f[12])) / 100
   } catch {
     return NaN // not Linux
   }
 }
-
-if (argv[0] === '--child') {
-  const dist = new URL('../dist/src/replay/replay.js', import.meta.url).href
-  const {replay} = (await import(dist)) as typeof import('../src/replay/replay.js')
-  const [, capture, scenarioPath, out, noEvents] = argv
-  const c0 = process.cpuUsage()
-  const m0 = mainThreadCpu()
-  const t0 = performance.now()
-  const s = await replay({capture, scenarioPath, out, noEvents: noEvents === '1'})
-  const wall = (performance.now() - t0) / 1000
-  const c = process.cpuUsage(c0)
-  process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024,
-    mainCpu: mainThreadCpu() - m0, cpu: (c.user + c.system) / 1e6}))
-  process.exit(0)
-}
+const [dist, capture, scenarioPath, out, noEvents] = process.argv.slice(1)
+const {replay} = await import(dist)
+const c0 = process.cpuUsage()
+const m0 = mainThreadCpu()
+const t0 = performance.now()
+const s = await replay({capture, scenarioPath, out, noEvents: noEvents === '1'})
+const wall = (performance.now() - t0) / 1000
+const c = process.cpuUsage(c0)
+process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024,
+  mainCpu: mainThreadCpu() - m0, cpu: (c.user + c.system) / 1e6}))
+process.exit(0)
+`
 
 try {
   execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.json'], {
@@ -78,7 +81,7 @@ console.log(`derive scenario: ${deriveS.toFixed(2)} s (${((frames / deriveS) / 1
 for (let r = 0; r < runs; r++) {
   const out = `${outDir}run-bench-${process.pid}-${r}`
   const res = JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', cap, scenPath, out, noEvents ? '1' : '0'], {
+    execFileSync(process.execPath, ['--input-type=module', '-e', CHILD_JS, new URL('../dist/src/replay/replay.js', import.meta.url).href, cap, scenPath, out, noEvents ? '1' : '0'], {
       encoding: 'utf8', maxBuffer: 1 << 20,
     }),
   ) as {frames: number; events: number; wall: number; rssMB: number; mainCpu: number; cpu: number}

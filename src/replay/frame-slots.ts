@@ -25,15 +25,19 @@ export const STARTED = DOORBELL + 4
 /** Set by the replay thread: the last slot is handed back; finish frames.arrow and report. */
 export const CLOSE = DOORBELL + 5
 /**
- * Hand-over: until the worker has booted, the replay thread fills slots itself. The worker sets WANT when
- * it is ready; at its next slot boundary the replay thread stops filling, stores how many frames it
- * filled and the first slot the worker fills, and sets HANDED. Only then does the worker touch slots.
+ * Hand-over: until the worker has booted, the replay thread fills slots itself and publishes in
+ * MAIN_FRAMES how many frames it has filled. The worker follows it through the capture (reading and
+ * hashing the same frames) and, when it has read exactly MAIN_FRAMES frames, stores MAIN_FRAMES + 1 in
+ * CAUGHT. At a slot boundary where CAUGHT is its count + 1, the replay thread stops filling, stores its
+ * count and the first slot the worker fills, and sets HANDED; only then does the worker fill slots.
+ * (At close the hand-over happens whatever CAUGHT says; the worker then reads up to HANDOFF_FRAMES.)
  */
-export const WANT = DOORBELL + 6
-export const HANDED = DOORBELL + 7
-export const HANDOFF_FRAMES = DOORBELL + 8
-export const HANDOFF_SLOT = DOORBELL + 9
-export const STATE_LEN = DOORBELL + 10
+export const MAIN_FRAMES = DOORBELL + 6
+export const CAUGHT = DOORBELL + 7
+export const HANDED = DOORBELL + 8
+export const HANDOFF_FRAMES = DOORBELL + 9
+export const HANDOFF_SLOT = DOORBELL + 10
+export const STATE_LEN = DOORBELL + 11
 
 export interface FrameSourceInit {
   capture: string

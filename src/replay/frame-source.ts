@@ -11,7 +11,8 @@
  * only the `host` column (the sending VM's host at injection) before it hands a slot back.
  *
  * A worker takes ~70–100 ms to boot here; meanwhile the replay thread fills slots itself with the same
- * code (frame-fill.ts), and hands over at a slot boundary once the worker is ready (frame-slots.ts).
+ * code (frame-fill.ts), and hands over at a slot boundary once the worker has caught up with it
+ * (frame-slots.ts), so neither waits for the other.
  *
  * Errors: a damaged capture stops the filler after it has published every frame before the damage; the
  * replay thread gets them, then the error (the reader's own message: file, place, problem, hint) as a
@@ -22,7 +23,7 @@ import {UserError} from '../errors.js'
 import {openCapture, type CaptureReader} from '../capture/reader.js'
 import {FrameFiller, type FillConfig} from './frame-fill.js'
 import {
-  CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, ROWS, SLOTS, STARTED, STATE_LEN, TOTAL, WANT,
+  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, ROWS, SLOTS, STARTED, STATE_LEN, TOTAL,
   type FrameSourceInit, type FrameSourceResult,
 } from './frame-slots.js'
 import {EventSlots} from '../trace/event-slots.js'
@@ -139,7 +140,7 @@ export class FrameSource {
     const t0 = Date.now()
     for (;;) {
       if (this.filler !== null) {
-        if (Atomics.load(st, WANT) !== 0) this.handOver(k)
+        if (Atomics.load(st, CAUGHT) === this.filler.count + 1) this.handOver(k)
         else if (Atomics.load(st, k) === EMPTY && !this.filler.eof) this.fillHere(k)
       }
       const v = Atomics.load(st, k)
@@ -208,6 +209,8 @@ export class FrameSource {
     if (r > 0) {
       Atomics.store(this.state, ROWS + k, r)
       Atomics.store(this.state, k, FILLED)
+      Atomics.store(this.state, MAIN_FRAMES, filler.count)
+      this.ring()
     }
     if (filler.eof) {
       Atomics.store(this.state, TOTAL, filler.count)

@@ -13,7 +13,7 @@ import {drainEventSlots, eventSlotsDone, EVENT_SLOTS} from '../trace/event-slots
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
 import {
-  CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, ROWS, SLOTS, STARTED, TOTAL, WANT,
+  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, ROWS, SLOTS, STARTED, TOTAL,
   type FrameSourceInit, type FrameSourceResult,
 } from './frame-slots.js'
 
@@ -55,33 +55,41 @@ function run(): FrameSourceResult {
     const filler = new FrameFiller(reader, init.fill)
     const batchRows = init.options.batchRows
 
-    // Ready: ask for the hand-over and wait for it (the replay thread answers at its next slot boundary).
-    Atomics.store(st, WANT, 1)
-    notifySlots()
-    while (Atomics.load(st, HANDED) === 0) {
-      // Event batches may arrive before the hand-over: write them meanwhile.
-      const bell = Atomics.load(st, DOORBELL)
-      if (ev) {
-        const d = drainEventSlots(ev, evNext, writeEvents)
-        evNext = d.next
-        if (d.wrote) continue
-      }
-      if (Atomics.load(st, HANDED) === 0) Atomics.wait(st, DOORBELL, bell, 50)
+    // Until the hand-over the replay thread fills frames slots itself; this thread follows it through
+    // the capture (reading and hashing the same frames, into a scratch batch) and says when it has caught
+    // up, and meanwhile writes the event batches and the frames slots handed back.
+    let handed = false
+    let scratch: ReturnType<typeof allocColumnArrays> | null = null
+    const scratchOk = new Uint8Array(batchRows)
+    const follow = (upTo: number) => {
+      scratch ??= allocColumnArrays(FRAME_COLUMNS, init.options.dictionaries ?? {}, batchRows)
+      filler.fill(scratch, scratchOk, Math.min(batchRows, upTo - filler.count))
     }
-    // Skip (read, hash, pace) the frames the replay thread filled itself.
-    const skip = Atomics.load(st, HANDOFF_FRAMES)
-    if (skip > 0) {
-      const scratch = allocColumnArrays(FRAME_COLUMNS, init.options.dictionaries ?? {}, batchRows)
-      const scratchOk = new Uint8Array(batchRows)
-      while (filler.count < skip && !filler.eof) filler.fill(scratch, scratchOk, Math.min(batchRows, skip - filler.count))
-    }
-    let fill = Atomics.load(st, HANDOFF_SLOT) // next slot to fill
+    let fill = 0 // next slot to fill (after the hand-over)
     let drain = 0 // next slot to write (slots are consumed in order from slot 0)
     for (;;) {
       const bell = Atomics.load(st, DOORBELL)
       let progressed = false
+      if (!handed) {
+        if (Atomics.load(st, HANDED) !== 0) {
+          const from = Atomics.load(st, HANDOFF_FRAMES)
+          while (filler.count < from && !filler.eof) follow(from)
+          fill = Atomics.load(st, HANDOFF_SLOT)
+          handed = true
+          progressed = true
+        } else {
+          const target = Atomics.load(st, MAIN_FRAMES)
+          if (filler.count < target) {
+            follow(target)
+            progressed = true
+          } else if (Atomics.load(st, CAUGHT) !== target + 1) {
+            Atomics.store(st, CAUGHT, target + 1)
+            notifySlots()
+          }
+        }
+      }
       // Fill the next empty slot from the capture (first: the replay thread may be waiting for it).
-      if (!filler.eof && Atomics.load(st, fill) === EMPTY) {
+      if (handed && !filler.eof && Atomics.load(st, fill) === EMPTY) {
         let r = 0
         try {
           r = filler.fill(init.slots[fill], init.ok[fill], batchRows)
@@ -110,9 +118,7 @@ function run(): FrameSourceResult {
         if (d.wrote) progressed = true
       }
       // Frames slots handed back: write them to frames.arrow, in order, and free them.
-      if (writer === null && (Atomics.load(st, drain) === CONSUMED || filler.eof)) {
-        writer = new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
-      }
+      if (writer === null && Atomics.load(st, drain) === CONSUMED) writer = new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
       while (writer !== null && Atomics.load(st, drain) === CONSUMED) {
         writer.writeBatchFrom(init.slots[drain], Atomics.load(st, ROWS + drain))
         Atomics.store(st, drain, EMPTY)
@@ -121,9 +127,11 @@ function run(): FrameSourceResult {
         progressed = true
       }
       // The replay thread closes after handing its last slot back and finishing the events: everything is written.
-      if (writer !== null && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!ev || eventSlotsDone(ev))) break
+      if (handed && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!ev || eventSlotsDone(ev))) break
       if (!progressed) Atomics.wait(st, DOORBELL, bell)
     }
+    // An empty capture hands no slot back: its frames.arrow is still a file with the schema.
+    writer ??= new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
     const frames = writer.close()
     const events = evWriter ? evWriter.close() : null
     const warnings = reader.warnings.map((w) => ({offset: w.offset, message: w.message}))

@@ -15,7 +15,7 @@
 import type {ColumnSpec} from './schema.js'
 import {allocColumnArrays, type ColumnArray, type TableWriterOptions} from './writer.js'
 
-export const EVENT_SLOTS = 3
+export const EVENT_SLOTS = 6
 /** state[] layout: EVENT_SLOTS full flags, EVENT_SLOTS row counts, then the producer's "finished" flag. */
 export const EV_ROWS = EVENT_SLOTS
 export const EV_FINISHED = 2 * EVENT_SLOTS
