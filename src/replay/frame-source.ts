@@ -33,7 +33,8 @@ import {startWorker} from '../worker-thread.js'
 
 const DEFAULT_BATCH_ROWS = 8192
 const FIRST_SLOT_ROWS = 64
-const START_TIMEOUT_MS = 60_000
+/** No frame from the I/O thread for this long (it did not start, or a wake-up was lost): fail, never hang. */
+const STALL_TIMEOUT_MS = 60_000
 const ERROR_BYTES = 4096
 
 export interface FrameSourceOptions extends FillConfig {
@@ -44,6 +45,8 @@ export interface FrameSourceOptions extends FillConfig {
   batchRows?: number
   /** The events table, written on the same thread (omit for none). */
   events?: {target: string; columns: readonly ColumnSpec[]; options: TableWriterOptions}
+  /** Tests: give up waiting for the I/O thread after this long (default 60 s). */
+  stallTimeoutMs?: number
 }
 
 export class FrameSource {
@@ -72,8 +75,10 @@ export class FrameSource {
   private ended = false
   private failed: string | null = null
   private readonly done: Promise<FrameSourceResult>
+  private readonly stallMs: number
 
   constructor(opts: FrameSourceOptions) {
+    this.stallMs = opts.stallTimeoutMs ?? STALL_TIMEOUT_MS
     const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS
     this.batchRows = batchRows
     this.slots = Array.from({length: SLOTS}, () => allocColumnArrays(FRAME_COLUMNS, opts.dictionaries, batchRows, true))
@@ -88,7 +93,7 @@ export class FrameSource {
       vmMacs: opts.vmMacs, vmIndex: opts.vmIndex,
     }
     this.events = opts.events
-      ? new EventSlots(opts.events.target, opts.events.columns, opts.events.options, () => this.ring(), () => this.checkWorker())
+      ? new EventSlots(opts.events.target, opts.events.columns, opts.events.options, () => this.ring(), () => this.checkWorker(), this.stallMs)
       : null
     const init: FrameSourceInit = {
       capture: opts.capture, framesPath: opts.framesPath,
@@ -154,8 +159,8 @@ export class FrameSource {
       }
       if (this.failed) throw new Error(`capture reader failed: ${this.failed}`)
       Atomics.wait(st, k, v, 100)
-      if (Atomics.load(st, STARTED) === 0 && Date.now() - t0 > START_TIMEOUT_MS) {
-        throw new Error(`capture reader failed: its thread did not start within ${START_TIMEOUT_MS / 1000} s`)
+      if (Date.now() - t0 > this.stallMs) {
+        throw new Error(`replay I/O thread ${Atomics.load(st, STARTED) === 0 ? 'did not start' : 'sent no frames'} within ${this.stallMs / 1000} s`)
       }
     }
     this.cur = k
@@ -200,7 +205,7 @@ export class FrameSource {
     try {
       // The first slot is short: the slot-boundary path then runs before the replay loop is optimized
       // (first met in optimized code it would deoptimize the functions that inlined next()).
-      filler.fill(this.slots[k], this.oks[k], filler.count === 0 ? FIRST_SLOT_ROWS : this.batchRows)
+      filler.fill(this.slots[k], this.oks[k], filler.count === 0 ? Math.min(FIRST_SLOT_ROWS, this.batchRows) : this.batchRows)
     } catch (err) {
       this.fillError = err // thrown after the frames before it
     }
@@ -224,7 +229,7 @@ export class FrameSource {
     Atomics.store(this.state, HANDOFF_FRAMES, this.filler!.count)
     Atomics.store(this.state, HANDOFF_SLOT, first)
     Atomics.store(this.state, HANDED, 1)
-    Atomics.notify(this.state, HANDED)
+    this.ring()
     this.reader!.close()
     this.reader = null
     this.filler = null

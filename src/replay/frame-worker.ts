@@ -128,7 +128,9 @@ function run(): FrameSourceResult {
       }
       // The replay thread closes after handing its last slot back and finishing the events: everything is written.
       if (handed && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!ev || eventSlotsDone(ev))) break
-      if (!progressed) Atomics.wait(st, DOORBELL, bell)
+      // Every hand-off from the replay thread rings DOORBELL; the timeout is only a backstop against a
+      // lost wake-up turning into a hang (a run then stalls 100 ms instead of forever).
+      if (!progressed) Atomics.wait(st, DOORBELL, bell, 100)
     }
     // An empty capture hands no slot back: its frames.arrow is still a file with the schema.
     writer ??= new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)

@@ -52,10 +52,11 @@ export class EventSlots {
 
   /**
    * `wake` tells the writer thread there is work; `check` throws if that thread has failed (called
-   * before waiting on it, so a dead writer surfaces as its error, never as a hang).
+   * before waiting on it, so a dead writer surfaces as its error, never as a hang); after `stallMs`
+   * without a free slot the producer gives up.
    */
   constructor(target: string, columns: readonly ColumnSpec[], options: TableWriterOptions, private readonly wake: () => void,
-    private readonly check: () => void) {
+    private readonly check: () => void, private readonly stallMs = 60_000) {
     this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     this.slots = Array.from({length: EVENT_SLOTS}, () => allocColumnArrays(columns, options.dictionaries ?? {}, this.batchRows, true))
@@ -95,9 +96,12 @@ export class EventSlots {
     this.n = 0
     // Wait for the writer to free the next slot (or fail), then fill that one.
     const next = (k + 1) % EVENT_SLOTS
+    const t0 = Date.now()
     while (Atomics.load(this.state, next) === 1) {
       this.check()
       Atomics.wait(this.state, next, 1, 100)
+      // Fail, never hang, if the writer stops taking batches.
+      if (Date.now() - t0 > this.stallMs) throw new Error(`event writer took no batch for ${this.stallMs / 1000} s`)
     }
     this.next = next
     this.cols = this.slots[next]

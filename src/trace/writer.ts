@@ -32,7 +32,7 @@ import {FIXED_DICTIONARIES, SCHEMA_VERSION} from './schema.js'
 import type {ColumnSpec} from './schema.js'
 
 // apache-arrow's single-file build (same package and version): it loads in ~40 ms of CPU against ~200 ms
-// for the ESM graph of ~200 modules, which the replay's writer thread pays at startup on a busy core.
+// for the ESM graph of ~200 modules, which the replay's I/O thread pays at startup on a busy core.
 // Only this module uses it; everything the writer hands out is bytes on disk, never Arrow objects.
 const arrow = createRequire(import.meta.url)('apache-arrow/Arrow.esnext.min') as typeof ArrowModule
 const {AsyncByteQueue, Bool, Dictionary, Field, Int16, Int8, Int32, Int64, RecordBatch, RecordBatchFileWriter, Schema, Struct, Uint16, Uint32, Uint8, Utf8, makeData, vectorFromArray} = arrow

@@ -16,7 +16,7 @@ const vmMac = 0x020000000001
 
 function open(capture: string, framesPath: string, batchRows = 64): FrameSource {
   return new FrameSource({
-    capture, framesPath, dictionaries: {vm: ['vm1'], host: ['h0']}, metadata: {}, batchRows,
+    capture, framesPath, dictionaries: {vm: ['vm1'], host: ['h0']}, metadata: {}, batchRows, stallTimeoutMs: 10_000,
     pacing: {kind: 'original'}, topGbps: 10, fcsBytes: 4, ethOverheadBytes: 20, vmMacs: [vmMac], vmIndex: [0],
   })
 }
@@ -56,6 +56,25 @@ for (const format of ['pcap', 'pcapng'] as const) {
     assert.ok(rows.some((row) => row.src_vm === 'vm1'), 'the VM MAC table reached the worker')
   })
 }
+
+fs('hand-over under stress: 8 sources with 8-frame slots, every frame once, in order', async () => {
+  const dir = tmpDir()
+  const cap = join(dir, 'c.pcap')
+  synthesize({frames: 700, seed: 6, vms: 4, vlanShare: 0}, cap)
+  for (let i = 0; i < 8; i++) {
+    const src = open(cap, join(dir, `f${i}.arrow`), 8)
+    let n = 0
+    let inOrder = true
+    for (let r = src.next(); r >= 0; r = src.next()) {
+      if (src.cols.packet_id[r] !== n) inOrder = false
+      n++
+    }
+    const res = await src.close()
+    assert.is(n, 700)
+    assert.ok(inOrder)
+    assert.is(res.count, 700)
+  }
+})
 
 fs('reader warnings come back from the worker (a record whose caplen exceeds its original length)', async () => {
   const dir = tmpDir()
