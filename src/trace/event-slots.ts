@@ -85,7 +85,9 @@ export class EventSlots {
 
   private flush(): void {
     const n = this.n
-    this.limit = this.batchRows
+    // After the short first batch, one that brings the row count back to a multiple of batchRows: batches
+    // then line up with the events files' boundaries (multiples of batchRows) as if none were short.
+    this.limit = this.rows === 0 && n > 0 && n < this.batchRows ? this.batchRows - n : this.batchRows
     if (n === 0) return
     const k = this.next
     this.check()

@@ -260,9 +260,16 @@ export class TableWriter {
         throw new Error(`TableWriter.writeBatchFrom: column ${col.spec.name} needs a ${col.arr.constructor.name} of ${n} rows`)
       }
     }
+    if (n > this.batchRows) throw new Error(`TableWriter.writeBatchFrom: ${n} rows exceed batchRows ${this.batchRows}`)
     try {
-      for (const col of this.columns) if (col.arr) col.arr = arrays[col.spec.name]
-      this.writeBatch(n)
+      // Batches need not line up with file boundaries (maxRowsPerFile): what does not fit in this file's
+      // rows goes, as views of the same arrays, into a batch of the next file.
+      for (let off = 0; off < n; ) {
+        const part = Math.min(n - off, this.limit)
+        for (const col of this.columns) if (col.arr) col.arr = off === 0 ? arrays[col.spec.name] : arrays[col.spec.name].subarray(off, off + part)
+        this.writeBatch(part)
+        off += part
+      }
     } finally {
       this.columns.forEach((c, i) => (c.arr = own[i]))
     }

@@ -6,7 +6,7 @@ import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
 import {UserError} from '../../src/errors.js'
 import {COMP, CONFIG_COLUMNS, EV, EVENT_COLUMNS, MODE, REASON, REASONS, SCHEMA_VERSION, type ColumnSpec} from '../../src/trace/schema.js'
-import {TableWriter, type ColumnArray} from '../../src/trace/writer.js'
+import {allocColumnArrays, TableWriter, type ColumnArray} from '../../src/trace/writer.js'
 
 const w = suite('TableWriter')
 const dirs: string[] = []
@@ -207,6 +207,31 @@ w('validity bitmaps (word-at-a-time for 8/16-bit columns): random nulls, ragged 
       }
     }
   }
+})
+
+w('writeBatchFrom: a batch that crosses a file boundary is split across the two files, rows in order', () => {
+  const d = tmp()
+  const tw = new TableWriter(join(d, 'events'), EVENT_COLUMNS, {dictionaries: RUN, batchRows: 64, maxRowsPerFile: 100})
+  const arrays = allocColumnArrays(EVENT_COLUMNS, RUN, 64)
+  let row = 0
+  for (const n of [40, 40, 40, 40, 7]) {
+    for (const a of Object.values(arrays)) a.fill(-1, 0, n)
+    for (let i = 0; i < n; i++) {
+      arrays.t_ns[i] = row
+      arrays.event[i] = EV.wire_rx
+      arrays.component[i] = COMP.wire
+      arrays.packet_id[i] = row++
+      arrays.cpu_ns[i] = 0
+    }
+    tw.writeBatchFrom(arrays, n)
+  }
+  const res = tw.close()
+  assert.equal(res.files, [join(d, 'events-0000.arrow'), join(d, 'events-0001.arrow')])
+  assert.is(res.rows, 167)
+  const batches = res.files.map((f) => [...RecordBatchFileReader.from(readFileSync(f))].map((b) => b.numRows))
+  assert.equal(batches, [[40, 40, 20], [20, 40, 7]])
+  const ids = res.files.flatMap((f) => col(read(f), 'packet_id'))
+  assert.equal(ids, Array.from({length: 167}, (_, i) => i))
 })
 
 w('append() refuses what the column cannot hold and keeps the table consistent', () => {
