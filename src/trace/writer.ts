@@ -568,6 +568,26 @@ function buildValidity(col: Col, n: number): number {
 }
 
 /**
+ * Rows from..n-1 (from a multiple of 8) a value at a time: unaligned arrays and the ragged tail. Returns
+ * the number of valid rows.
+ */
+function validityScalar(a: Uint8Array | Uint16Array, bm: Uint8Array, from: number, n: number, sentinel: number): number {
+  let valid = 0
+  for (let i = from; i < n; i += 8) {
+    const end = i + 8 < n ? i + 8 : n
+    let bits = 0
+    for (let j = i; j < end; j++) {
+      const ok = +(a[j] !== sentinel)
+      a[j] &= -ok
+      bits |= ok << (j - i)
+    }
+    bm[i >> 3] = bits
+    valid += POP8[bits]
+  }
+  return valid
+}
+
+/**
  * 8- and 16-bit columns are scanned a 32-bit word at a time (SWAR): four (two) values per load, the null
  * sentinel (all ones) found with the exact zero-lane test on the complement, null lanes zeroed with one
  * AND, and the lanes' valid bits gathered by one multiply. About 3× fewer operations than a value at a
@@ -592,27 +612,9 @@ function validity8(a: Uint8Array, bm: Uint8Array, n: number): number {
       bm[i] = bits
       valid += POP8[bits]
     }
-  } else {
-    for (let i = 0; i < full; i += 8) {
-      let bits = 0
-      for (let j = 0; j < 8; j++) {
-        const ok = +(a[i + j] !== 0xff)
-        a[i + j] &= -ok
-        bits |= ok << j
-      }
-      bm[i >> 3] = bits
-      valid += POP8[bits]
-    }
+    return n - valid - validityScalar(a, bm, full, n, 0xff)
   }
-  let bits = 0
-  for (let j = full; j < n; j++) {
-    const ok = +(a[j] !== 0xff)
-    a[j] &= -ok
-    bits |= ok << (j - full)
-    valid += ok
-  }
-  if (full < n) bm[full >> 3] = bits
-  return n - valid
+  return n - validityScalar(a, bm, 0, n, 0xff)
 }
 
 function validity16(a: Uint16Array, bm: Uint8Array, n: number): number {
@@ -643,27 +645,9 @@ function validity16(a: Uint16Array, bm: Uint8Array, n: number): number {
       bm[i] = bits
       valid += POP8[bits]
     }
-  } else {
-    for (let i = 0; i < full; i += 8) {
-      let bits = 0
-      for (let j = 0; j < 8; j++) {
-        const ok = +(a[i + j] !== 0xffff)
-        a[i + j] &= -ok
-        bits |= ok << j
-      }
-      bm[i >> 3] = bits
-      valid += POP8[bits]
-    }
+    return n - valid - validityScalar(a, bm, full, n, 0xffff)
   }
-  let bits = 0
-  for (let j = full; j < n; j++) {
-    const ok = +(a[j] !== 0xffff)
-    a[j] &= -ok
-    bits |= ok << (j - full)
-    valid += ok
-  }
-  if (full < n) bm[full >> 3] = bits
-  return n - valid
+  return n - validityScalar(a, bm, 0, n, 0xffff)
 }
 
 function validity32(a: Int32Array, bm: Uint8Array, n: number): number {
