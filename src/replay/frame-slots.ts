@@ -4,7 +4,7 @@
  * end. The event slots have their own protocol (src/trace/event-slots.ts); both share DOORBELL and ERR.
  */
 import type {FillConfig} from './frame-fill.js'
-import type {EventSlotsShared} from '../trace/event-slots.js'
+import type {EventSlotsShared, EventTallyCounts} from '../trace/event-slots.js'
 import type {ColumnArray, TableWriterOptions, TableWriterResult} from '../trace/writer.js'
 
 /** 8 slots of 8192 frames: ~130 ms of model time at 500k frames/s, more than the worker needs to boot. */
@@ -58,6 +58,8 @@ export interface FrameSourceInit {
 export interface FrameSourceResult {
   frames: TableWriterResult
   events: TableWriterResult | null
+  /** What the events table holds per event, reason and side (the Tracer adopts it). */
+  eventTally: EventTallyCounts | null
   /** Hex SHA-256 of the capture file. */
   sha256: string
   format: string

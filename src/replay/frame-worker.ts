@@ -9,7 +9,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {openCapture} from '../capture/reader.js'
 import {UserError} from '../errors.js'
 import {FRAME_COLUMNS} from '../trace/schema.js'
-import {drainEventSlots, eventSlotsDone, EVENT_SLOTS} from '../trace/event-slots.js'
+import {drainEventSlots, eventSlotsDone, EVENT_SLOTS, newEventTally} from '../trace/event-slots.js'
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
 import {
@@ -51,6 +51,7 @@ function run(): FrameSourceResult {
     if (ev) evWriter = new TableWriter(ev.target, ev.columns, ev.options)
     const writeEvents = (cols: Parameters<TableWriter['writeBatchFrom']>[0], n: number) => evWriter!.writeBatchFrom(cols, n)
     let evNext = 0
+    const tally = newEventTally()
     init.stats[1] = reader.fileSize
     const filler = new FrameFiller(reader, init.fill)
     const batchRows = init.options.batchRows
@@ -113,7 +114,7 @@ function run(): FrameSourceResult {
       }
       // Full event batches: the model waits when all event slots are full.
       if (ev) {
-        const d = drainEventSlots(ev, evNext, writeEvents)
+        const d = drainEventSlots(ev, evNext, writeEvents, tally)
         evNext = d.next
         if (d.wrote) progressed = true
       }
@@ -142,7 +143,7 @@ function run(): FrameSourceResult {
     // The reader reads to the end of the file (anything after the last record is an error or a warning),
     // so the digest is of every byte replayed: the whole file, or more if it grew while being read.
     return {
-      frames, events, sha256: hash.digest('hex'), format, count: filler.count, warnings,
+      frames, events, eventTally: ev ? tally : null, sha256: hash.digest('hex'), format, count: filler.count, warnings,
       outOfOrder: filler.outOfOrder, noTimestamp: filler.noTimestamp, notEthernet: filler.notEthernet,
     }
   } catch (err) {

@@ -279,6 +279,7 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
     if (opts.interrupted?.()) throw new ReplayInterrupted(source.count)
     const count = source.count
     const cap = await source.close()
+    if (cap.eventTally) world.tr.adopt(cap.eventTally)
 
     if (cap.outOfOrder > 0) warnings.push(`${cap.outOfOrder} frames had timestamps earlier than the previous frame; replayed at the previous time`)
     if (cap.noTimestamp > 0) warnings.push(`${cap.noTimestamp} frames had no timestamp (pcapng Simple Packet Blocks); paced as the previous frame`)

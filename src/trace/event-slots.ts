@@ -12,7 +12,7 @@
  * batches. `cols` are the current slot's arrays: a producer that caches them must fetch them again
  * whenever row() returns 0 (a new batch, possibly in another slot).
  */
-import type {ColumnSpec} from './schema.js'
+import {EV, EVENT_NAMES, REASONS, SIDES, type ColumnSpec} from './schema.js'
 import {allocColumnArrays, type ColumnArray, type TableWriterOptions} from './writer.js'
 
 export const EVENT_SLOTS = 6
@@ -42,6 +42,8 @@ export class EventSlots {
   /** Column arrays the producer fills (rows 0..row()): the current slot's; re-read when row() returns 0. */
   cols: Record<string, ColumnArray>
   readonly shared: EventSlotsShared
+  /** The writer counts the rows (tallyBatch), not the producer (see Tracer). */
+  readonly tallied = true
   private readonly slots: Record<string, ColumnArray>[]
   private readonly state: Int32Array
   private readonly batchRows: number
@@ -110,15 +112,48 @@ export class EventSlots {
   }
 }
 
+/** Counts per event code, drops per reason code and cpu_ns per side, over every batch written. */
+export interface EventTallyCounts {
+  events: Float64Array
+  drops: Float64Array
+  cpuBySide: Float64Array
+}
+
+export function newEventTally(): EventTallyCounts {
+  return {events: new Float64Array(EVENT_NAMES.length), drops: new Float64Array(REASONS.length), cpuBySide: new Float64Array(SIDES.length)}
+}
+
+/** Count rows 0..n-1 of an event batch (before encoding: null slots still hold -1). */
+export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: EventTallyCounts): void {
+  const ev = cols.event
+  const reason = cols.reason
+  const cpu = cols.cpu_ns
+  const side = cols.side
+  const events = t.events
+  const drops = t.drops
+  const bySide = t.cpuBySide
+  const drop = EV.drop
+  for (let i = 0; i < n; i++) {
+    const e = ev[i]
+    events[e]++
+    if (e === drop && reason[i] >= 0) drops[reason[i]]++
+    const c = cpu[i]
+    if (c > 0 && side[i] >= 0) bySide[side[i]] += c
+  }
+}
+
 /**
- * Writer side: encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom) and free
- * it. Returns the next slot to look at and whether anything was written.
+ * Writer side: tally and encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom)
+ * and free it. Returns the next slot to look at and whether anything was written.
  */
-export function drainEventSlots(sh: EventSlotsShared, from: number, write: (cols: Record<string, ColumnArray>, n: number) => void): {next: number; wrote: boolean} {
+export function drainEventSlots(sh: EventSlotsShared, from: number, write: (cols: Record<string, ColumnArray>, n: number) => void,
+  tally: EventTallyCounts): {next: number; wrote: boolean} {
   let k = from
   let wrote = false
   while (Atomics.load(sh.state, k) === 1) {
-    write(sh.slots[k], Atomics.load(sh.state, EV_ROWS + k))
+    const n = Atomics.load(sh.state, EV_ROWS + k)
+    tallyBatch(sh.slots[k], n, tally)
+    write(sh.slots[k], n)
     Atomics.store(sh.state, k, 0)
     Atomics.notify(sh.state, k)
     k = (k + 1) % EVENT_SLOTS

@@ -27,6 +27,10 @@ export class MemSink {
     if (this.n === this.cap) throw new Error(`MemSink: more than ${this.cap} events; pass a larger capacity`)
     return this.n++
   }
+
+  get rowCount(): number {
+    return this.n
+  }
 }
 
 export interface Ev {

@@ -137,4 +137,19 @@ fs('replay of a damaged capture: one error naming the file and byte, no run dire
   assert.not.ok(existsSync(out), 'no run directory')
 })
 
+fs('summary counts: tallied on the I/O thread (events written) = counted on the model thread (no events)', async () => {
+  const dir = tmpDir()
+  const cap = join(dir, 'c.pcap')
+  synthesize({frames: 3000, seed: 8, vms: 4, vlanShare: 0, broadcast: 0.05}, cap)
+  const a = await replay({capture: cap, out: join(dir, 'a')})
+  const b = await replay({capture: cap, out: join(dir, 'b'), noEvents: true})
+  assert.ok(a.events > 3000)
+  assert.is(a.events, b.events)
+  assert.equal(a.eventsByName, b.eventsByName)
+  assert.equal(a.drops, b.drops)
+  assert.ok(Object.keys(a.drops).length > 0, 'the run has drops to count')
+  assert.equal(a.cpuNs, b.cpuNs)
+  assert.ok(a.cpuNs.guest > 0)
+})
+
 fs.run()
