@@ -1,3 +1,4 @@
+import type {EventTally} from '../trace/event-slots.js'
 import {EVENT_NAMES, REASONS} from '../trace/schema.js'
 
 /** The column arrays of the events table, as the trace writer exposes them (see src/trace/writer.ts). */
@@ -35,13 +36,6 @@ export interface EventSinkLike {
    * EventTally) so the model's thread need not; the owner hands the tally back with Tracer.adopt().
    */
   readonly tallied?: boolean
-}
-
-/** Per-event and per-reason counts and CPU per side, for the closing summary and run.json. */
-export interface EventTally {
-  events: ArrayLike<number>
-  drops: ArrayLike<number>
-  cpuBySide: ArrayLike<number>
 }
 
 /**

@@ -29,6 +29,8 @@ export class FrameFiller {
   outOfOrder = 0
   noTimestamp = 0
   notEthernet = 0
+  /** Rows the last fill() completed (also when it threw). */
+  filled = 0
   private readonly reader: CaptureReader
   private readonly pacing: Pacing
   private readonly topGbps: number
@@ -142,7 +144,4 @@ export class FrameFiller {
     }
     return r
   }
-
-  /** Rows the last fill() completed (also when it threw). */
-  filled = 0
 }

@@ -4,7 +4,7 @@
  * end. The event slots have their own protocol (src/trace/event-slots.ts); both share DOORBELL and ERR.
  */
 import type {FillConfig} from './frame-fill.js'
-import type {EventSlotsShared, EventTallyCounts} from '../trace/event-slots.js'
+import type {EventSlotsShared, EventTally} from '../trace/event-slots.js'
 import type {ColumnArray, TableWriterOptions, TableWriterResult} from '../trace/writer.js'
 
 /** 8 slots of 8192 frames: ~130 ms of model time at 500k frames/s, more than the worker needs to boot. */
@@ -16,9 +16,8 @@ export const CONSUMED = 2
 export const ROWS = SLOTS
 /** Bumped (and notified) by the replay thread whenever it gives the worker something to do (frames or events). */
 export const DOORBELL = 2 * SLOTS
-/** Set by the worker: every frame has been published; TOTAL holds the frame count. */
+/** Set by whichever side reads the end of the capture: every frame has been published. */
 export const EOF = DOORBELL + 1
-export const TOTAL = DOORBELL + 2
 /** Set by the worker after it wrote the error text (JSON {message, hint}). */
 export const ERR = DOORBELL + 3
 export const STARTED = DOORBELL + 4
@@ -59,7 +58,7 @@ export interface FrameSourceResult {
   frames: TableWriterResult
   events: TableWriterResult | null
   /** What the events table holds per event, reason and side (the Tracer adopts it). */
-  eventTally: EventTallyCounts | null
+  eventTally: EventTally | null
   /** Hex SHA-256 of the capture file. */
   sha256: string
   format: string
@@ -70,3 +69,21 @@ export interface FrameSourceResult {
   notEthernet: number
 }
 
+
+/** Publish slot k with `rows` frames (the row count first: the replay thread reads it after FILLED). */
+export function publishSlot(st: Int32Array, k: number, rows: number): void {
+  Atomics.store(st, ROWS + k, rows)
+  Atomics.store(st, k, FILLED)
+  Atomics.notify(st, k)
+}
+
+/** Wake the replay thread wherever it waits (it waits on the slot it wants next). */
+export function notifySlots(st: Int32Array): void {
+  for (let i = 0; i < SLOTS; i++) Atomics.notify(st, i)
+}
+
+/** No frame follows the ones published. */
+export function publishEof(st: Int32Array): void {
+  Atomics.store(st, EOF, 1)
+  notifySlots(st)
+}

@@ -23,7 +23,8 @@ import {UserError} from '../errors.js'
 import {openCapture, type CaptureReader} from '../capture/reader.js'
 import {FrameFiller, type FillConfig} from './frame-fill.js'
 import {
-  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, ROWS, SLOTS, STARTED, STATE_LEN, TOTAL,
+  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, publishEof, publishSlot, ROWS, SLOTS,
+  STARTED, STATE_LEN,
   type FrameSourceInit, type FrameSourceResult,
 } from './frame-slots.js'
 import {EventSlots} from '../trace/event-slots.js'
@@ -150,14 +151,13 @@ export class FrameSource {
       }
       const v = Atomics.load(st, k)
       if (v === FILLED) break
-      if (Atomics.load(st, ERR) !== 0) this.throwWorkerError()
+      this.checkWorker()
       if (Atomics.load(st, EOF) !== 0) {
         this.ended = true
         this.cur = k
         this.rows = this.row = 0
         return -1
       }
-      if (this.failed) throw new Error(`capture reader failed: ${this.failed}`)
       Atomics.wait(st, k, v, 100)
       if (Date.now() - t0 > this.stallMs) {
         throw new Error(`replay I/O thread ${Atomics.load(st, STARTED) === 0 ? 'did not start' : 'sent no frames'} within ${this.stallMs / 1000} s`)
@@ -201,7 +201,6 @@ export class FrameSource {
   /** Fill slot k on this thread (the worker is still booting). */
   private fillHere(k: number): void {
     const filler = this.filler!
-    let r = 0
     try {
       // The first slot is short: the slot-boundary path then runs before the replay loop is optimized
       // (first met in optimized code it would deoptimize the functions that inlined next()).
@@ -209,19 +208,14 @@ export class FrameSource {
     } catch (err) {
       this.fillError = err // thrown after the frames before it
     }
-    r = filler.filled
     this.stats[0] = this.reader!.bytesRead
-    if (r > 0) {
-      Atomics.store(this.state, ROWS + k, r)
-      Atomics.store(this.state, k, FILLED)
+    if (filler.filled > 0) {
+      publishSlot(this.state, k, filler.filled)
       Atomics.store(this.state, MAIN_FRAMES, filler.count)
       this.ring()
     }
-    if (filler.eof) {
-      Atomics.store(this.state, TOTAL, filler.count)
-      Atomics.store(this.state, EOF, 1)
-    }
-    if (r === 0 && this.fillError !== null) throw this.fillError
+    if (filler.eof) publishEof(this.state)
+    if (filler.filled === 0 && this.fillError !== null) throw this.fillError
   }
 
   /** The worker is ready: it fills from slot `first` on, after the frames filled here. */
@@ -257,9 +251,9 @@ export class FrameSource {
     try {
       e = JSON.parse(text) as typeof e
     } catch {
-      e = {message: text || 'capture reader failed'}
+      e = {message: text || 'no message'}
     }
     if (e.user) throw new UserError(e.message, {hint: e.hint})
-    throw new Error(`capture reader failed: ${e.message}`)
+    throw new Error(`replay I/O thread failed: ${e.message}`)
   }
 }

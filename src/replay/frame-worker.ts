@@ -13,7 +13,7 @@ import {drainEventSlots, eventSlotsDone, EVENT_SLOTS, newEventTally} from '../tr
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
 import {
-  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, EOF, ERR, FILLED, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, ROWS, SLOTS, STARTED, TOTAL,
+  CAUGHT, CLOSE, CONSUMED, DOORBELL, EMPTY, ERR, HANDED, HANDOFF_FRAMES, HANDOFF_SLOT, MAIN_FRAMES, notifySlots, publishEof, publishSlot, ROWS, SLOTS, STARTED,
   type FrameSourceInit, type FrameSourceResult,
 } from './frame-slots.js'
 
@@ -24,10 +24,6 @@ Atomics.store(st, STARTED, 1)
 /** 1 MiB reads: each run of bytes is hashed and decoded while it is still in cache. */
 const READ_BYTES = 1 << 20
 
-function notifySlots(): void {
-  for (let i = 0; i < SLOTS; i++) Atomics.notify(st, i)
-}
-
 function fail(err: unknown): void {
   const user = err instanceof UserError
   const text = JSON.stringify({message: err instanceof Error ? err.message : String(err), hint: user ? err.hint : undefined, user})
@@ -36,7 +32,7 @@ function fail(err: unknown): void {
   init.errorText.set(bytes.subarray(0, n))
   init.errorText[n] = 0
   Atomics.store(st, ERR, 1)
-  notifySlots()
+  notifySlots(st)
   if (init.events) for (let k = 0; k < EVENT_SLOTS; k++) Atomics.notify(init.events.state, k)
 }
 
@@ -85,31 +81,23 @@ function run(): FrameSourceResult {
             progressed = true
           } else if (Atomics.load(st, CAUGHT) !== target + 1) {
             Atomics.store(st, CAUGHT, target + 1)
-            notifySlots()
+            notifySlots(st)
           }
         }
       }
       // Fill the next empty slot from the capture (first: the replay thread may be waiting for it).
       if (handed && !filler.eof && Atomics.load(st, fill) === EMPTY) {
-        let r = 0
         try {
-          r = filler.fill(init.slots[fill], init.ok[fill], batchRows)
+          filler.fill(init.slots[fill], init.ok[fill], batchRows)
         } finally {
           // Frames before a damaged record are published before the error.
-          r = filler.filled
           init.stats[0] = reader.bytesRead
-          if (r > 0) {
-            Atomics.store(st, ROWS + fill, r)
-            Atomics.store(st, fill, FILLED)
-            Atomics.notify(st, fill)
+          if (filler.filled > 0) {
+            publishSlot(st, fill, filler.filled)
             fill = (fill + 1) % SLOTS
           }
         }
-        if (filler.eof) {
-          Atomics.store(st, TOTAL, filler.count)
-          Atomics.store(st, EOF, 1)
-          notifySlots()
-        }
+        if (filler.eof) publishEof(st)
         progressed = true
       }
       // Full event batches: the model waits when all event slots are full.

@@ -156,7 +156,7 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
   const run = opts.out ? createRunDirAt(opts.out) : createRunDir(opts.runsRoot ?? DEFAULT_RUNS_ROOT, newRunId())
   const runId = run.id
   const writers: TableWriter[] = []
-  const sources: FrameSource[] = []
+  let opened: FrameSource | null = null // for the cleanup below
   try {
     const vmNames = scenario.vms.map((v) => v.name)
     const hostNames = scenario.hosts.map((h) => h.name)
@@ -176,7 +176,7 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
       vmMacs: senders.macs, vmIndex: senders.values,
       events: opts.noEvents ? undefined : {target: run.path('events'), columns: EVENT_COLUMNS, options: evOpts},
     })
-    sources.push(source)
+    opened = source
     const events = source.events
     const emptyEvents = opts.noEvents ? new TableWriter(run.path('events'), EVENT_COLUMNS, evOpts) : null
     const config = new TableWriter(run.path('config.arrow'), CONFIG_COLUMNS, {table: 'config', dictionaries: dicts, metadata: meta, batchRows: 1024}) // a few rows per VM
@@ -314,7 +314,7 @@ async function replayWith(opts: ReplayOptions, scenario: Scenario, catalog: Plug
     return summary
   } catch (err) {
     for (const w of writers) w.destroy()
-    for (const s of sources) await s.destroy()
+    await opened?.destroy()
     run.abort()
     throw err
   }

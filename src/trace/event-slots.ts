@@ -112,19 +112,19 @@ export class EventSlots {
   }
 }
 
-/** Counts per event code, drops per reason code and cpu_ns per side, over every batch written. */
-export interface EventTallyCounts {
+/** Counts per event code, drops per reason code and cpu_ns per side (the replay's summary and run.json). */
+export interface EventTally {
   events: Float64Array
   drops: Float64Array
   cpuBySide: Float64Array
 }
 
-export function newEventTally(): EventTallyCounts {
+export function newEventTally(): EventTally {
   return {events: new Float64Array(EVENT_NAMES.length), drops: new Float64Array(REASONS.length), cpuBySide: new Float64Array(SIDES.length)}
 }
 
 /** Count rows 0..n-1 of an event batch (before encoding: null slots still hold -1). */
-export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: EventTallyCounts): void {
+export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: EventTally): void {
   const ev = cols.event
   const reason = cols.reason
   const cpu = cols.cpu_ns
@@ -147,7 +147,7 @@ export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: Even
  * and free it. Returns the next slot to look at and whether anything was written.
  */
 export function drainEventSlots(sh: EventSlotsShared, from: number, write: (cols: Record<string, ColumnArray>, n: number) => void,
-  tally: EventTallyCounts): {next: number; wrote: boolean} {
+  tally: EventTally): {next: number; wrote: boolean} {
   let k = from
   let wrote = false
   while (Atomics.load(sh.state, k) === 1) {

@@ -140,7 +140,7 @@ fs('replay of a damaged capture: one error naming the file and byte, no run dire
 fs('summary counts: tallied on the I/O thread (events written) = counted on the model thread (no events)', async () => {
   const dir = tmpDir()
   const cap = join(dir, 'c.pcap')
-  synthesize({frames: 3000, seed: 8, vms: 4, vlanShare: 0, broadcast: 0.05}, cap)
+  synthesize({frames: 3000, seed: 8, vms: 4, vlanShare: 0, broadcastShare: 0.05}, cap)
   const a = await replay({capture: cap, out: join(dir, 'a')})
   const b = await replay({capture: cap, out: join(dir, 'b'), noEvents: true})
   assert.ok(a.events > 3000)
