@@ -19,7 +19,7 @@ const STEP_EMU_QUIESCED = 2
 
 /** Ring sizes a plugin may ask for. */
 const MIN_RING = 8
-const MAX_RING = 8192
+const MAX_RING = 8192 // also the bound of the events table's desc_idx column (i16, src/trace/schema.ts)
 
 export class Hypervisor {
   private readonly w: World

@@ -14,7 +14,7 @@ export interface EventColumns {
   plugin: Int8Array | Int16Array | Int32Array
   queue: Int8Array | Int16Array | Int32Array
   ring: Int8Array | Int16Array | Int32Array
-  desc_idx: Int32Array
+  desc_idx: Int8Array | Int16Array | Int32Array
   len: Int32Array | Uint32Array | Float64Array
   vlan: Int8Array | Int16Array | Int32Array
   target: Int8Array | Int16Array | Int32Array
@@ -39,19 +39,19 @@ export interface EventSinkLike {
 }
 
 /**
- * The model's one way to emit a trace event. Keeps per-event and per-reason counts for the summary
- * and CPU totals per side — itself, or, when the sink is `tallied`, through the sink's writer (on the
- * replay's I/O thread: ~3 % of the model thread's time) and adopt() at the end. With no sink
- * (model-only benchmark) it only counts. -1 means null for every nullable argument.
+ * The model's one way to emit a trace event: one store per column into the sink's current batch. With a
+ * `tallied` sink its writer counts the rows (per event, drops per reason, CPU per side: on the replay's
+ * I/O thread) and the owner hands the counts over with adopt() at the end; otherwise use CountingTracer
+ * (newTracer picks). -1 means null for every nullable argument.
+ *
+ * emit() holds the column stores and nothing else: the smaller it is, the more of the model's call sites
+ * TurboFan inlines it (and evVm, which wraps it) into.
  */
 export class Tracer {
   readonly eventCounts = new Float64Array(EVENT_NAMES.length)
   readonly dropCounts = new Float64Array(REASONS.length)
   readonly cpuBySide = new Float64Array(3)
-  private counted = 0
-  private readonly sink: EventSinkLike | null
-  private readonly tallyHere: boolean
-  private readonly dropEv: number
+  protected readonly sink: EventSinkLike | null
   // The sink's column arrays, cached: the writer reuses them for every batch (hot path: one store each).
   private cT!: Float64Array
   private cEv!: Int8Array | Int16Array | Int32Array
@@ -64,7 +64,7 @@ export class Tracer {
   private cPlugin!: Int8Array | Int16Array | Int32Array
   private cQueue!: Int8Array | Int16Array | Int32Array
   private cRing!: Int8Array | Int16Array | Int32Array
-  private cDesc!: Int32Array
+  private cDesc!: Int8Array | Int16Array | Int32Array
   private cLen!: Int32Array | Uint32Array | Float64Array
   private cVlan!: Int8Array | Int16Array | Int32Array
   private cTarget!: Int8Array | Int16Array | Int32Array
@@ -76,21 +76,19 @@ export class Tracer {
 
   /** Events emitted so far. */
   get rows(): number {
-    return this.sink === null ? this.counted : this.sink.rowCount
+    return this.sink === null ? 0 : this.sink.rowCount
   }
 
   /** The counts of a tallied sink's writer (after its last batch): they become this tracer's. */
   adopt(t: EventTally): void {
-    if (this.tallyHere) throw new Error('Tracer.adopt: this tracer counts itself (its sink is not tallied)')
     this.eventCounts.set(t.events)
     this.dropCounts.set(t.drops)
     this.cpuBySide.set(t.cpuBySide)
   }
 
-  constructor(sink: EventSinkLike | null, dropEventCode: number) {
+  /** A tracer over a sink whose writer counts (`tallied`); see newTracer. */
+  constructor(sink: EventSinkLike | null) {
     this.sink = sink
-    this.tallyHere = sink?.tallied !== true
-    this.dropEv = dropEventCode
     this.bind()
   }
 
@@ -124,15 +122,7 @@ export class Tracer {
     plugin: number, queue: number, ring: number, desc: number, len: number, vlan: number, target: number,
     reason: number, detail: number, cpu: number, side: number, aux: number,
   ): void {
-    if (this.tallyHere) {
-      this.eventCounts[ev]++
-      if (ev === this.dropEv && reason >= 0) this.dropCounts[reason]++
-      if (cpu > 0 && side >= 0) this.cpuBySide[side] += cpu
-      this.counted++
-    }
-    const s = this.sink
-    if (s === null) return
-    const r = s.row()
+    const r = this.sink!.row()
     if (r === 0) this.bind()
     this.cT[r] = t
     this.cEv[r] = ev
@@ -155,6 +145,48 @@ export class Tracer {
     this.cSide[r] = side
     this.cAux[r] = aux
   }
+}
+
+/**
+ * A tracer that counts per event, drops per reason and CPU per side itself: for a sink whose writer does
+ * not (a TableWriter on this thread, in tests), and with no sink at all (the model-only benchmark, which
+ * only counts).
+ */
+export class CountingTracer extends Tracer {
+  private counted = 0
+  private readonly dropEv: number
+
+  constructor(sink: EventSinkLike | null, dropEventCode: number) {
+    super(sink)
+    this.dropEv = dropEventCode
+  }
+
+  override get rows(): number {
+    return this.counted
+  }
+
+  override adopt(): void {
+    throw new Error('Tracer.adopt: this tracer counts itself (its sink is not tallied)')
+  }
+
+  override emit(
+    t: number, ev: number, comp: number, pkt: number, rep: number, host: number, vm: number, mode: number,
+    plugin: number, queue: number, ring: number, desc: number, len: number, vlan: number, target: number,
+    reason: number, detail: number, cpu: number, side: number, aux: number,
+  ): void {
+    this.eventCounts[ev]++
+    if (ev === this.dropEv && reason >= 0) this.dropCounts[reason]++
+    if (cpu > 0 && side >= 0) this.cpuBySide[side] += cpu
+    this.counted++
+    if (this.sink !== null) {
+      super.emit(t, ev, comp, pkt, rep, host, vm, mode, plugin, queue, ring, desc, len, vlan, target, reason, detail, cpu, side, aux)
+    }
+  }
+}
+
+/** The tracer for a sink: store-only when the sink's writer counts, else counting. */
+export function newTracer(sink: EventSinkLike | null, dropEventCode: number): Tracer {
+  return sink?.tallied === true ? new Tracer(sink) : new CountingTracer(sink, dropEventCode)
 }
 
 const EMPTY = {} as EventColumns

@@ -24,7 +24,7 @@ import {LatencyHistogram} from './histogram.js'
 import {NIC_MODELS, type NicModelSpec} from './nics.js'
 import {resolveParams, type Params} from './params.js'
 import {Shell} from './shell.js'
-import {Tracer, type EventSinkLike} from './tracer.js'
+import {newTracer, type Tracer, type EventSinkLike} from './tracer.js'
 import {Hypervisor} from './hypervisor.js'
 import {Nic} from './nic.js'
 import {PhysicalSwitch} from './wire.js'
@@ -199,7 +199,7 @@ export class World {
     this.rng = new Rng(opts.scenario.seed)
     this.rngDma = this.rng.fork('dma')
     this.rngCpu = this.rng.fork('guest-cpu')
-    this.tr = new Tracer(opts.sink, EV.drop)
+    this.tr = newTracer(opts.sink, EV.drop)
     this.onConfig = opts.onConfig ?? (() => {})
     let maxPorts = 2
     for (const h of opts.scenario.hosts) {

@@ -8,6 +8,7 @@ import type {CaptureReader} from '../capture/reader.js'
 import {MacTable} from '../model/mac-table.js'
 import {DST_BROADCAST, DST_MULTICAST, DST_UNICAST} from '../model/frames.js'
 import type {Pacing} from '../scenario/types.js'
+import {NS_ZERO} from '../sim/time.js'
 import type {ColumnArray} from '../trace/writer.js'
 
 export interface FillConfig {
@@ -37,9 +38,11 @@ export class FrameFiller {
   private readonly serExtra: number
   private readonly macs = new MacTable()
   private readonly l2: L2Info = newL2Info()
-  private sec0 = 0
+  // Doubles from the start (see src/sim/time.ts): seconds × 1e9 overflows int32 three seconds into a
+  // capture, which deoptimised fill() (and every recompile of it) once per thread.
+  private sec0 = NS_ZERO
   private nsec0 = 0
-  private lastT = -0 // a double from the start (see src/sim/time.ts)
+  private lastT = NS_ZERO
   private prevLen = 0
 
   constructor(reader: CaptureReader, cfg: FillConfig) {

@@ -131,16 +131,19 @@ export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: Even
   const side = cols.side
   const events = t.events
   const drops = t.drops
-  const bySide = t.cpuBySide
+  const bySide = sideScratch
+  bySide.fill(0)
   const drop = EV.drop
   for (let i = 0; i < n; i++) {
     const e = ev[i]
     events[e]++
     if (e === drop && reason[i] >= 0) drops[reason[i]]++
-    const c = cpu[i]
-    if (c > 0 && side[i] >= 0) bySide[side[i]] += c
+    // Branch-free: a null side (-1) lands in the spare fourth lane; cpu_ns 0 adds nothing.
+    bySide[side[i] & 3] += cpu[i]
   }
+  for (let k = 0; k < t.cpuBySide.length; k++) t.cpuBySide[k] += bySide[k]
 }
+const sideScratch = new Float64Array(4)
 
 /**
  * Writer side: tally and encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom)

@@ -7,7 +7,7 @@
  * schema metadata of every file (`npa_trace.schema_version`).
  */
 
-export const SCHEMA_VERSION = '3'
+export const SCHEMA_VERSION = '4'
 
 // ---------------------------------------------------------------------------------------------
 // Fixed dictionaries (codes are array indices; -1 in a nullable column means null)
@@ -211,7 +211,7 @@ export const EVENT_COLUMNS: readonly ColumnSpec[] = [
   {name: 'plugin', type: 'dict:plugin', nullable: true, description: 'Plugin (name@version) driving the data path for this event'},
   {name: 'queue', type: 'i16', nullable: true, description: 'Queue index on the device'},
   {name: 'ring', type: 'dict:ring', nullable: true, description: 'Descriptor ring: tx or rx'},
-  {name: 'desc_idx', type: 'i32', nullable: true, description: 'Descriptor index in the ring'},
+  {name: 'desc_idx', type: 'i16', nullable: true, description: 'Descriptor index in the ring (rings hold at most 8192 descriptors)'},
   {name: 'len', type: 'u32', nullable: true, description: 'Frame length in bytes on this hop (after VLAN insert/strip)'},
   {name: 'vlan', type: 'i16', nullable: true, description: 'VLAN id the frame carries on this hop; null when untagged'},
   {name: 'target', type: 'dict:target', nullable: true, description: 'Where a forward/deliver event sends the replica: a VM name, "pf" (the vSwitch side), "uplink" (the host\'s wire) or "external" (outside the modelled hosts)'},
