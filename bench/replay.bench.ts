@@ -4,8 +4,9 @@
  * Generates once into bench/out/ (gitignored) a capture with `capture synth` defaults that match the
  * issue: mixed sizes (imix), VLANs on half the VMs, 8 VMs, half the frames VM-to-VM, 200k pps; derives
  * its scenario once (timed separately), then replays it with full tracing in a fresh child process per
- * run and prints frames/s, events/s, events per frame, the child's peak RSS and its CPU seconds (the
- * replay thread's own, from /proc, and all threads'). `--no-events` replays the model alone (frames and
+ * run and prints frames/s, events/s, events per frame, the child's peak RSS and its CPU seconds: the
+ * replay (model) thread's and V8's compiler/GC threads' from /proc, the I/O thread's as the rest of the
+ * process total (it has exited by then), and all. `--no-events` replays the model alone (frames and
  * config are still written).
  *
  * The child runs the compiled JavaScript (dist/, built first with tsc) under plain node, as
@@ -31,25 +32,42 @@ const num = (name: string, d: number) => (argv.includes(name) ? Number(argv[argv
  * reads its main thread's CPU seconds from /proc (utime + stime of its task, in 1/100 s).
  */
 const CHILD_JS = `
-import {readFileSync} from 'node:fs'
-const mainThreadCpu = () => {
+import {readdirSync, readFileSync} from 'node:fs'
+// CPU seconds of this process's live threads from /proc (utime + stime, 1/100 s): the main thread's
+// (the replay's model) and V8's platform threads' (named "node": TurboFan compiles and GC helpers).
+const threadCpu = () => {
+  const out = {main: NaN, v8: 0}
+  let tids = []
   try {
-    const f = readFileSync('/proc/self/task/' + process.pid + '/stat', 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
+    tids = readdirSync('/proc/self/task')
   } catch {
-    return NaN // not Linux
+    return out // not Linux
   }
+  for (const tid of tids) {
+    let s
+    try {
+      s = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8')
+    } catch {
+      continue // the thread has just exited
+    }
+    const f = s.slice(s.lastIndexOf(') ') + 2).split(' ')
+    const cpu = (Number(f[11]) + Number(f[12])) / 100
+    if (tid === String(process.pid)) out.main = cpu
+    else if (s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) === 'node') out.v8 += cpu
+  }
+  return out
 }
 const [dist, capture, scenarioPath, out, noEvents] = process.argv.slice(1)
 const {replay} = await import(dist)
 const c0 = process.cpuUsage()
-const m0 = mainThreadCpu()
+const th0 = threadCpu()
 const t0 = performance.now()
 const s = await replay({capture, scenarioPath, out, noEvents: noEvents === '1'})
 const wall = (performance.now() - t0) / 1000
 const c = process.cpuUsage(c0)
+const th = threadCpu()
 process.stdout.write(JSON.stringify({frames: s.frames, events: s.events, wall, rssMB: process.resourceUsage().maxRSS / 1024,
-  mainCpu: mainThreadCpu() - m0, cpu: (c.user + c.system) / 1e6}))
+  mainCpu: th.main - th0.main, v8Cpu: th.v8 - th0.v8, cpu: (c.user + c.system) / 1e6}))
 process.exit(0)
 `
 
@@ -84,12 +102,13 @@ for (let r = 0; r < runs; r++) {
     execFileSync(process.execPath, ['--input-type=module', '-e', CHILD_JS, new URL('../dist/src/replay/replay.js', import.meta.url).href, cap, scenPath, out, noEvents ? '1' : '0'], {
       encoding: 'utf8', maxBuffer: 1 << 20,
     }),
-  ) as {frames: number; events: number; wall: number; rssMB: number; mainCpu: number; cpu: number}
+  ) as {frames: number; events: number; wall: number; rssMB: number; mainCpu: number; v8Cpu: number; cpu: number}
   rmSync(out, {recursive: true, force: true})
   console.log(
     `replay ${res.frames} frames${noEvents ? ' (no events written)' : ''}: ${res.wall.toFixed(2)} s, ` +
       `${Math.round(res.frames / res.wall / 1000)}k frames/s, ${(res.events / res.wall / 1e6).toFixed(2)}M events/s, ` +
       `${(res.events / res.frames).toFixed(1)} events/frame, peak RSS ${Math.round(res.rssMB)} MB; ` +
-      `CPU ${res.mainCpu.toFixed(2)} s replay thread, ${res.cpu.toFixed(2)} s all threads; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+      `CPU ${res.mainCpu.toFixed(2)} s replay thread, ${(res.cpu - res.mainCpu - res.v8Cpu).toFixed(2)} s I/O thread and rest, ` +
+      `${res.v8Cpu.toFixed(2)} s V8 compiler/GC threads, ${res.cpu.toFixed(2)} s all; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
   )
 }
