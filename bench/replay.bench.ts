@@ -12,7 +12,8 @@
  * The child runs the compiled JavaScript (dist/, built first with tsc) under plain node, as
  * `npx npa-trace replay` does (see CHILD_JS).
  *
- * Options: --frames N (default 1000000; 5000000 to check that RSS stays flat), --runs N (default 1),
+ * Options: --frames N (default 1000000; 5000000 to check that RSS stays flat), --runs N (default 1; more
+ * runs also print their median and range),
  * --no-events, --regen.
  */
 import {execFileSync} from 'node:child_process'
@@ -96,6 +97,7 @@ const scenPath = `${outDir}replay-${frames}.yaml`
 writeFileSync(scenPath, scenarioToYaml(scen))
 console.log(`derive scenario: ${deriveS.toFixed(2)} s (${((frames / deriveS) / 1e6).toFixed(2)} M frames/s), ${scen.vms.length} VMs`)
 
+const rates: number[] = []
 for (let r = 0; r < runs; r++) {
   const out = `${outDir}run-bench-${process.pid}-${r}`
   const res = JSON.parse(
@@ -104,6 +106,7 @@ for (let r = 0; r < runs; r++) {
     }),
   ) as {frames: number; events: number; wall: number; rssMB: number; mainCpu: number; v8Cpu: number; cpu: number}
   rmSync(out, {recursive: true, force: true})
+  rates.push(res.frames / res.wall)
   console.log(
     `replay ${res.frames} frames${noEvents ? ' (no events written)' : ''}: ${res.wall.toFixed(2)} s, ` +
       `${Math.round(res.frames / res.wall / 1000)}k frames/s, ${(res.events / res.wall / 1e6).toFixed(2)}M events/s, ` +
@@ -111,4 +114,9 @@ for (let r = 0; r < runs; r++) {
       `CPU ${res.mainCpu.toFixed(2)} s replay thread, ${(res.cpu - res.mainCpu - res.v8Cpu).toFixed(2)} s I/O thread and rest, ` +
       `${res.v8Cpu.toFixed(2)} s V8 compiler/GC threads, ${res.cpu.toFixed(2)} s all; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
   )
+}
+if (runs > 1) {
+  // This machine's speed drifts by up to 30 % over minutes: the median and the range say more than one run.
+  const k = rates.sort((a, b) => a - b).map((x) => Math.round(x / 1000))
+  console.log(`${runs} runs: median ${k[(runs - 1) >> 1]}k frames/s (${k[0]}k–${k[runs - 1]}k)`)
 }
