@@ -88,6 +88,8 @@ export class Tracer {
 
   /** A tracer over a sink whose writer counts (`tallied`); see newTracer. */
   constructor(sink: EventSinkLike | null) {
+    // Over any other sink this class would write rows but count nothing (an empty summary): refuse.
+    if (new.target === Tracer && sink?.tallied !== true) throw new Error('Tracer: the sink does not count its rows; use newTracer() (a CountingTracer)')
     this.sink = sink
     this.bind()
   }

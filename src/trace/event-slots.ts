@@ -143,7 +143,9 @@ export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: Even
   }
   for (let k = 0; k < t.cpuBySide.length; k++) t.cpuBySide[k] += bySide[k]
 }
+/** Per-batch CPU sums: lanes 0..2 are SIDES, lane 3 takes the null side (-1 & 3). */
 const sideScratch = new Float64Array(4)
+if (SIDES.length > 3) throw new Error('tallyBatch: SIDES has more than the three lanes of sideScratch')
 
 /**
  * Writer side: tally and encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom)
