@@ -30,7 +30,7 @@ const num = (name: string, d: number) => (argv.includes(name) ? Number(argv[argv
 /**
  * The measured child, plain JavaScript run by plain `node` (no tsx: its loader slows the main thread by
  * ~10 % here, and `npx npa-trace replay` does not load it). It times replay() of the compiled dist/ and
- * reads its main thread's CPU seconds from /proc (utime + stime of its task, in 1/100 s).
+ * reads its threads' CPU seconds from /proc (utime + stime of each task, in 1/100 s; see threadCpu).
  */
 const CHILD_JS = `
 import {readdirSync, readFileSync} from 'node:fs'
