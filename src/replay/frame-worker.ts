@@ -10,6 +10,7 @@ import {openCapture} from '../capture/reader.js'
 import {UserError} from '../errors.js'
 import {FRAME_COLUMNS} from '../trace/schema.js'
 import {drainEventSlots, eventSlotsDone, EVENT_SLOTS, newEventTally} from '../trace/event-slots.js'
+import {ColumnArena} from '../trace/simd.js'
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
 import {
@@ -44,7 +45,8 @@ function run(): FrameSourceResult {
   let evWriter: TableWriter | null = null
   try {
     // The events writer first: the model fills its first event slots while frames are still handed over.
-    if (ev) evWriter = new TableWriter(ev.target, ev.columns, ev.options)
+    // With the slots in a ColumnArena the writer takes its buffers from its range of it: SIMD kernels in place.
+    if (ev) evWriter = new TableWriter(ev.target, ev.columns, {...ev.options, arena: ev.arena ? ColumnArena.from(ev.arena) : undefined})
     const writeEvents = (cols: Parameters<TableWriter['writeBatchFrom']>[0], n: number) => evWriter!.writeBatchFrom(cols, n)
     let evNext = 0
     const tally = newEventTally()

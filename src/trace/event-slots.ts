@@ -13,7 +13,8 @@
  * whenever row() returns 0 (a new batch, possibly in another slot).
  */
 import {EV, EVENT_NAMES, REASONS, SIDES, type ColumnSpec} from './schema.js'
-import {allocColumnArrays, type ColumnArray, type TableWriterOptions} from './writer.js'
+import {ColumnArena, type SharedArena} from './simd.js'
+import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
 
 export const EVENT_SLOTS = 6
 /** state[] layout: EVENT_SLOTS full flags, EVENT_SLOTS row counts, then the producer's "finished" flag. */
@@ -36,6 +37,12 @@ export interface EventSlotsShared {
   options: TableWriterOptions & {batchRows: number}
   slots: Record<string, ColumnArray>[]
   state: Int32Array
+  /**
+   * The slots live in a ColumnArena (a shared WebAssembly.Memory); this range of it is the writer's, for
+   * its bitmaps and int64 words (TableWriterOptions.arena), so the SIMD kernels run on the slots in place.
+   * Null where WebAssembly SIMD is unavailable: the slots are then plain shared memory.
+   */
+  arena: SharedArena | null
 }
 
 export class EventSlots {
@@ -61,10 +68,17 @@ export class EventSlots {
     private readonly check: () => void, private readonly stallMs = 60_000) {
     this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
-    this.slots = Array.from({length: EVENT_SLOTS}, () => allocColumnArrays(columns, options.dictionaries ?? {}, this.batchRows, true))
+    const dicts = options.dictionaries ?? {}
+    const slot = allocColumnArrays(columns, dicts, this.batchRows, true) // one to size the arena by
+    const slotBytes = Object.values(slot).reduce((sum, a) => sum + ((a.byteLength + 15) & ~15), 0)
+    const writerBytes = arenaBytes(columns, this.batchRows)
+    const arena = ColumnArena.create(EVENT_SLOTS * slotBytes + writerBytes)
+    this.slots = Array.from({length: EVENT_SLOTS}, (_, k) => (arena ? allocColumnArrays(columns, dicts, this.batchRows, arena) : k === 0 ? slot : allocColumnArrays(columns, dicts, this.batchRows, true)))
     this.cols = this.slots[0]
     this.state = new Int32Array(new SharedArrayBuffer(4 * STATE_LEN))
-    this.shared = {target, columns, options: {...options, batchRows: this.batchRows}, slots: this.slots, state: this.state}
+    const {arena: _, ...opts} = options // an arena of this thread does not travel; the writer gets its range below
+    this.shared = {target, columns, options: {...opts, batchRows: this.batchRows}, slots: this.slots, state: this.state,
+      arena: arena ? arena.reserve(writerBytes) : null}
   }
 
   /** Index of the next row to fill. */

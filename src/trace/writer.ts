@@ -30,6 +30,7 @@ import type {Data} from 'apache-arrow'
 import {UserError} from '../errors.js'
 import {FIXED_DICTIONARIES, SCHEMA_VERSION} from './schema.js'
 import type {ColumnSpec} from './schema.js'
+import {ColumnKernels, type ColumnArena} from './simd.js'
 
 // apache-arrow's single-file build (same package and version): it loads in ~40 ms of CPU against ~200 ms
 // for the ESM graph of ~200 modules, which the replay's I/O thread pays at startup on a busy core.
@@ -63,6 +64,12 @@ export interface TableWriterOptions {
   table?: string
   /** Assert prefix mode (rolled files); rolling is otherwise implied by a target not ending in `.arrow`. */
   rolling?: boolean
+  /**
+   * Take the validity bitmaps and int64 buffers (arenaBytes() of them) from this arena: columns whose
+   * arrays are views of its memory too (writeBatchFrom of arrays from allocColumnArrays over the same
+   * arena) then get their bitmaps and int64 words from the SIMD kernels (src/trace/simd.ts).
+   */
+  arena?: ColumnArena
 }
 
 export interface TableWriterResult {
@@ -178,6 +185,7 @@ export class TableWriter {
   private writer: RecordBatchFileWriter | null = null
   private sink: FdSink | null = null
   private closed = false
+  private readonly kernels: ColumnKernels | null
 
   /**
    * `target` ending in `.arrow` is a single file; otherwise it is a prefix and files are
@@ -202,11 +210,12 @@ export class TableWriter {
     this.single = isSingle ? target : null
     this.prefix = isSingle ? null : target
     this.limit = Math.min(batchRows, maxRows)
+    this.kernels = options.arena ? ColumnKernels.for(options.arena) : null
 
     const fields: Field[] = []
     this.columns = columns.map((spec, id) => {
       if (this.byName.has(spec.name)) throw new Error(`TableWriter: duplicate column ${spec.name}`)
-      const col = makeColumn(spec, id, batchRows, options.dictionaries ?? {})
+      const col = makeColumn(spec, id, batchRows, options.dictionaries ?? {}, options.arena ?? null)
       this.byName.set(spec.name, col)
       if (col.arr) this.cols[spec.name] = col.arr
       if (col.strs) this.strings[spec.name] = col.strs
@@ -375,7 +384,7 @@ export class TableWriter {
     if (n === 0) return
     if (!this.writer) this.openFile()
     const children: Data[] = []
-    for (const col of this.columns) children.push(buildData(col, n))
+    for (const col of this.columns) children.push(buildData(col, n, this.kernels))
     const data = makeData({type: new Struct(this.schema.fields), length: n, nullCount: 0, children})
     this.writer!.write(new RecordBatch(this.schema, data))
     this.doneRows += n
@@ -397,13 +406,21 @@ export class TableWriter {
 
 /**
  * Typed arrays of `rows` rows for each numeric column, as a TableWriter would allocate them (same
- * types, same null sentinels), optionally over SharedArrayBuffers (for a producer on another thread).
+ * types, same null sentinels), optionally over SharedArrayBuffers (for a producer on another thread) or
+ * from a ColumnArena (shared too, and the SIMD kernels' memory: see TableWriterOptions.arena).
  */
 export function allocColumnArrays(
-  columns: readonly ColumnSpec[], dictionaries: Partial<Record<string, readonly string[]>>, rows: number, shared = false,
+  columns: readonly ColumnSpec[], dictionaries: Partial<Record<string, readonly string[]>>, rows: number, shared: boolean | ColumnArena = false,
 ): Record<string, ColumnArray> {
   const out: Record<string, ColumnArray> = {}
   const ctors = columns.map((spec) => arrayType(spec, dictionaries))
+  if (typeof shared === 'object') {
+    columns.forEach((spec, i) => {
+      const Ctor = ctors[i]
+      if (Ctor) out[spec.name] = shared.alloc(Ctor as unknown as {new (b: ArrayBufferLike, o: number, n: number): ColumnArray; BYTES_PER_ELEMENT: number}, rows)
+    })
+    return out
+  }
   // One buffer carved into 8-byte-aligned columns: one (slow) SharedArrayBuffer allocation, not one per column.
   const size = (c: ArrayCtor) => (rows * c.BYTES_PER_ELEMENT + 7) & ~7
   const total = ctors.reduce((sum, c) => sum + (c ? size(c) : 0), 0)
@@ -444,7 +461,22 @@ function dictWidth(size: number): 8 | 16 | 32 {
   return size <= 127 ? 8 : size <= 32767 ? 16 : 32
 }
 
-function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partial<Record<string, readonly string[]>>): Col {
+/**
+ * Bytes a TableWriter of these columns and batch size takes from its arena (TableWriterOptions.arena):
+ * a validity bitmap per nullable column and int64 words per i64 column, each 16-byte aligned.
+ */
+export function arenaBytes(columns: readonly ColumnSpec[], rows: number): number {
+  const align = (b: number) => (b + 15) & ~15
+  let total = 0
+  for (const spec of columns) {
+    if (spec.nullable) total += align(roundUp8(rows >> 3))
+    if (spec.type === 'i64') total += align(8 * rows)
+  }
+  return total
+}
+
+function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partial<Record<string, readonly string[]>>,
+  arena: ColumnArena | null): Col {
   const col: Col = {
     spec,
     kind: K.I64,
@@ -454,7 +486,7 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
     strs: null,
     i64: null,
     i64Words: null,
-    validity: spec.nullable ? new Uint8Array(roundUp8(rows >> 3)) : null,
+    validity: spec.nullable ? (arena ? arena.alloc(Uint8Array, roundUp8(rows >> 3)) : new Uint8Array(roundUp8(rows >> 3))) : null,
     bits: null,
     type: new Int64(),
     dictValues: null,
@@ -465,8 +497,8 @@ function makeColumn(spec: ColumnSpec, id: number, rows: number, runDicts: Partia
   const Ctor = arrayType(spec, runDicts)
   col.arr = Ctor ? new Ctor(rows) : null
   if (t === 'i64') {
-    col.i64 = new BigInt64Array(rows)
-    col.i64Words = new Uint32Array(col.i64.buffer)
+    col.i64 = arena ? arena.alloc(BigInt64Array, rows) : new BigInt64Array(rows)
+    col.i64Words = new Uint32Array(col.i64.buffer, col.i64.byteOffset, 2 * rows)
   } else if (t === 'i32') Object.assign(col, {kind: K.I32, type: new Int32()})
   else if (t === 'i16') Object.assign(col, {kind: K.I16, type: new Int16()})
   else if (t === 'u32') Object.assign(col, {kind: K.U32, type: new Uint32(), nullValue: 0xffffffff})
@@ -543,11 +575,12 @@ const POP8 = (() => {
  * branch per value mispredicted often enough to make this the writer thread's top cost (27 % in a replay
  * profile; 2.4x slower than this form on random nulls).
  */
-function buildValidity(col: Col, n: number): number {
+function buildValidity(col: Col, n: number, k: ColumnKernels | null): number {
   const bm = col.validity!
   let nulls: number
   const a = col.arr
-  if (a === null) {
+  if (a !== null && k !== null && k.owns(a) && k.owns(bm)) nulls = k.validity(a, bm, n)
+  else if (a === null) {
     // utf8 (small tables only)
     const s = col.strs!
     nulls = 0
@@ -703,15 +736,21 @@ function fillI64Nullable(src: Float64Array, words: Uint32Array, bm: Uint8Array, 
   return n - valid
 }
 
-function buildData(col: Col, n: number): Data {
+function buildData(col: Col, n: number, k: ColumnKernels | null): Data {
   const type = col.type
   if (col.kind === K.I64) {
-    const nullCount = col.nullable ? fillI64Nullable(col.arr as Float64Array, col.i64Words!, col.validity!, n) : 0
-    if (!col.nullable) fillI64(col.arr as Float64Array, col.i64Words!, n)
+    const src = col.arr as Float64Array
+    let nullCount = 0
+    if (k !== null && k.owns(src) && k.owns(col.i64!)) {
+      if (col.nullable) nullCount = k.i64Nullable(src, col.i64!, col.validity!, n)
+      else k.i64(src, col.i64!, n)
+      if (col.nullable) col.validity!.fill(0, (n + 7) >> 3, roundUp8((n + 7) >> 3))
+    } else if (col.nullable) nullCount = fillI64Nullable(src, col.i64Words!, col.validity!, n)
+    else fillI64(src, col.i64Words!, n)
     const nullBitmap = nullCount > 0 ? col.validity!.subarray(0, roundUp8((n + 7) >> 3)) : undefined
     return makeData({type: type as Int64, length: n, nullCount, nullBitmap, data: col.i64!})
   }
-  const nullCount = col.nullable ? buildValidity(col, n) : 0
+  const nullCount = col.nullable ? buildValidity(col, n, k) : 0
   const nullBitmap = nullCount > 0 ? col.validity!.subarray(0, roundUp8((n + 7) >> 3)) : undefined
   switch (col.kind) {
     case K.Bool: {
