@@ -1,24 +1,27 @@
 /**
- * Trace writer throughput: fills N rows of the 20-column events table the way the model does (one
- * write per column per event, plausible values: ~10 events per frame, 8 VMs, many nulls) and writes
- * them with TableWriter to rolled Arrow files. Prints rows/s (fill + encode + write), bytes/row and
- * peak RSS, which must stay flat because the batch arrays are reused. Target (H3 brief): ≥ 5M rows/s.
+ * Trace path throughput: emits N rows of the 20-column events table through the model's tracer (one
+ * emit per event, plausible values: ~10 events per frame, 8 VMs, many nulls) and writes them with
+ * TableWriter to rolled Arrow files. Prints rows/s (emit + encode + write), bytes/row and peak RSS, which
+ * must stay flat because the batch arrays are reused. Target (H3 brief): ≥ 5M rows/s.
  *
- *   node --import tsx bench/trace.bench.ts [rows=10000000] [--dir d] [--keep] [--mode arena|shared|row]
+ *   node --import tsx bench/trace.bench.ts [rows=10000000] [--dir d] [--keep] [--mode slots|row]
  *
- * --mode: arena (default) is the replay's path: a batch filled in a ColumnArena slot and written with
- * writeBatchFrom, the writer's buffers in the same arena, so validity and int64 run in the WebAssembly
- * SIMD kernels (src/trace/simd.ts); shared is the same slot in plain shared memory (the JavaScript
- * kernels); row is the writer's own arrays filled through row() (the frames and config writers).
+ * --mode slots (default) is the replay's path on one thread: PackedTracer into the event slots (13 stores
+ * per event), EventSlotsDrain unpacking and counting each batch and the writer encoding it, with the
+ * WebAssembly SIMD kernels (src/trace/simd.ts) where they run. In the replay the drain and the writer are
+ * on the I/O thread. --mode row is CountingTracer into a TableWriter's own arrays (20 stores per event,
+ * the JavaScript kernels), as a writer on the model's thread would be.
  *
  * --dir /dev/shm/x separates the CPU cost from the disk: on a slow or busy disk the kernel throttles
- * writers once dirty pages pile up, and 10M rows are ~650 MB.
+ * writers once dirty pages pile up, and 10M rows are ~500 MB.
  */
 import {mkdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+import {CountingTracer, PackedTracer, type Tracer} from '../src/model/tracer.js'
+import {EventSlots, EventSlotsDrain} from '../src/trace/event-slots.js'
 import {COMP, EVENT_COLUMNS, EV, MODE, REASON, RING, SIDE} from '../src/trace/schema.js'
 import {ColumnArena} from '../src/trace/simd.js'
-import {allocColumnArrays, arenaBytes, TableWriter, type ColumnArray} from '../src/trace/writer.js'
+import {TableWriter} from '../src/trace/writer.js'
 
 const rows = Number(process.argv.find((a, i) => i >= 2 && /^\d+$/.test(a) && process.argv[i - 1] !== '--dir') ?? 10_000_000)
 const keep = process.argv.includes('--keep')
@@ -28,89 +31,67 @@ rmSync(dir, {recursive: true, force: true})
 mkdirSync(dir, {recursive: true})
 
 const modeArg = process.argv.indexOf('--mode')
-const mode = modeArg > 0 ? process.argv[modeArg + 1] : 'arena'
-if (!['arena', 'shared', 'row'].includes(mode)) throw new Error(`--mode ${mode}: arena, shared or row`)
+const mode = modeArg > 0 ? process.argv[modeArg + 1] : 'slots'
+if (mode !== 'slots' && mode !== 'row') throw new Error(`--mode ${mode}: slots or row`)
 const vms = ['vm0', 'vm1', 'vm2', 'vm3', 'vm4', 'vm5', 'vm6', 'vm7']
 const dictionaries = {host: ['host0', 'host1'], vm: vms, plugin: ['vmxnet3@1.0.0', 'ixgbevf@1.0.0', 'ixgbevf@1.1.0'], target: [...vms, 'pf', 'uplink', 'external']}
-const BATCH = 65536
-const arena = mode === 'arena' ? ColumnArena.create(64 * BATCH + arenaBytes(EVENT_COLUMNS, BATCH)) : null
-if (mode === 'arena' && !arena) throw new Error('no WebAssembly SIMD here: use --mode shared')
-const w = new TableWriter(join(dir, 'events'), EVENT_COLUMNS, {
-  dictionaries, metadata: {'npa_trace.run_id': 'bench'}, batchRows: BATCH,
-  arena: arena ? ColumnArena.from(arena.reserve(arenaBytes(EVENT_COLUMNS, BATCH))) : undefined,
-})
+const options = {dictionaries, metadata: {'npa_trace.run_id': 'bench'}, table: 'events'}
+const target = join(dir, 'events')
 
-/** What fill() writes rows into: the writer itself (row mode) or a slot written with writeBatchFrom. */
-interface Rows {
-  row(): number
-  readonly cols: Record<string, ColumnArray>
-  finish(): void
+let w: TableWriter
+let tr: Tracer
+let finish = () => {}
+let kernels = 'JavaScript'
+if (mode === 'slots') {
+  // The drain runs when the tracer hands a slot over (wake), so one thread plays both sides.
+  let drain: EventSlotsDrain | null = null
+  const slots = new EventSlots(target, EVENT_COLUMNS, options, () => drain?.drain((cols, n) => w.writeBatchFrom(cols, n)), () => {})
+  const arena = slots.shared.arena ? ColumnArena.from(slots.shared.arena) : null
+  if (arena) kernels = 'WebAssembly SIMD'
+  drain = new EventSlotsDrain(slots.shared, arena)
+  w = new TableWriter(target, EVENT_COLUMNS, {...slots.shared.options, arena: arena ?? undefined})
+  tr = new PackedTracer(slots)
+  finish = () => slots.finish()
+} else {
+  w = new TableWriter(target, EVENT_COLUMNS, options)
+  const writer = w
+  tr = new CountingTracer({row: () => writer.row(), cols: writer.cols, get rowCount() {
+    return writer.rows
+  }}, EV.drop)
 }
-class Slot implements Rows {
-  readonly cols = allocColumnArrays(EVENT_COLUMNS, dictionaries, BATCH, arena ?? true)
-  private n = 0
-  row(): number {
-    if (this.n === BATCH) this.finish()
-    return this.n++
-  }
-  finish(): void {
-    if (this.n > 0) w.writeBatchFrom(this.cols, this.n)
-    this.n = 0
-  }
-}
-const sink: Rows = mode === 'row' ? {row: () => w.row(), cols: w.cols, finish: () => {}} : new Slot()
+
 // One frame's RX path to a passthrough VM, as event codes; the bench cycles through it.
 const path = [EV.frame_in, EV.wire_rx, EV.eswitch_lookup, EV.eswitch_forward, EV.desc_fetch, EV.desc_process, EV.desc_writeback, EV.irq_raise, EV.shell_irq, EV.desc_complete, EV.shell_rx_deliver]
 const comps = [COMP.capture, COMP.wire, COMP.eswitch, COMP.eswitch, COMP.nic, COMP.nic, COMP.nic, COMP.nic, COMP.shell, COMP.plugin, COMP.shell]
 
-/** The producer, as the model's tracer does it (a function, so its locals live in registers, not the module context). */
-function fill(w: Rows, rows: number): void {
-  const c = w.cols
-  const tNs = c.t_ns, event = c.event, component = c.component, packetId = c.packet_id, replica = c.replica
-  const host = c.host, vm = c.vm, mode = c.mode, plugin = c.plugin, queue = c.queue, ring = c.ring, desc = c.desc_idx
-  const len = c.len, vlan = c.vlan, target = c.target, reason = c.reason, detail = c.detail, cpu = c.cpu_ns, side = c.side, aux = c.aux
+/** The producer: one emit per event, as the model calls it. */
+function fill(tr: Tracer, rows: number): void {
   let t = 0
   let pkt = 0
   let k = 0
   for (let i = 0; i < rows; i++) {
-    const r = w.row()
     const e = path[k]
     t += 37 + (i & 63)
-    tNs[r] = t
-    event[r] = e
-    component[r] = comps[k]
-    packetId[r] = pkt
-    replica[r] = k < 3 ? 0 : 1
-    host[r] = pkt & 1
     const v = pkt & 7
-    vm[r] = k < 3 ? -1 : v
-    mode[r] = k < 3 ? -1 : MODE.passthrough
-    plugin[r] = k < 4 ? -1 : 1 + (v & 1)
-    queue[r] = k >= 4 && k <= 9 ? 0 : -1
-    ring[r] = k >= 4 && k <= 9 ? RING.rx : -1
-    desc[r] = k >= 4 && k <= 9 ? pkt & 511 : -1
-    len[r] = 64 + ((pkt * 97) % 1455)
-    vlan[r] = pkt % 3 === 0 ? 100 + (pkt & 3) : -1
-    target[r] = e === EV.eswitch_forward ? v : -1
-    reason[r] = pkt % 1000 === 999 && k === 10 ? REASON.rx_ring_full : -1
-    detail[r] = -1
-    cpu[r] = k >= 8 ? 150 + (i & 127) : 0
-    side[r] = k >= 8 ? SIDE.guest : k >= 4 ? SIDE.nic : -1
-    aux[r] = e === EV.shell_rx_deliver ? 20_000 + (i & 4095) : -1
+    const onRing = k >= 4 && k <= 9
+    tr.emit(t, e, comps[k], pkt, k < 3 ? 0 : 1, pkt & 1, k < 3 ? -1 : v, k < 3 ? -1 : MODE.passthrough, k < 4 ? -1 : 1 + (v & 1),
+      onRing ? 0 : -1, onRing ? RING.rx : -1, onRing ? pkt & 511 : -1, 64 + ((pkt * 97) % 1455), pkt % 3 === 0 ? 100 + (pkt & 3) : -1,
+      e === EV.eswitch_forward ? v : -1, pkt % 1000 === 999 && k === 10 ? REASON.rx_ring_full : -1, -1,
+      k >= 8 ? 150 + (i & 127) : 0, k >= 8 ? SIDE.guest : k >= 4 ? SIDE.nic : -1, e === EV.shell_rx_deliver ? 20_000 + (i & 4095) : -1)
     if (++k === path.length) (k = 0), pkt++
   }
 }
 
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
-fill(sink, rows)
-sink.finish()
+fill(tr, rows)
+finish()
 const res = w.close()
 const secs = (performance.now() - t0) / 1000
 const cpuUse = process.cpuUsage(cpu0)
 const cpuSecs = (cpuUse.user + cpuUse.system) / 1e6
-console.log(`TableWriter, events table (${EVENT_COLUMNS.length} columns), ${rows.toLocaleString('en')} rows, batch ${w.batchRows}, mode ${mode}, into ${dir}, node ${process.version}`)
-console.log(`  ${(rows / secs / 1e6).toFixed(2)}M rows/s wall (${secs.toFixed(2)} s fill + encode + write)`)
+console.log(`Trace path, events table (${EVENT_COLUMNS.length} columns), ${rows.toLocaleString('en')} rows, batch ${w.batchRows}, mode ${mode} (${kernels} kernels), into ${dir}, node ${process.version}`)
+console.log(`  ${(rows / secs / 1e6).toFixed(2)}M rows/s wall (${secs.toFixed(2)} s emit + encode + write)`)
 // CPU time is the fairer figure on a shared machine: other processes stretch wall time, not CPU time.
 console.log(`  ${(rows / cpuSecs / 1e6).toFixed(2)}M rows per CPU-second (${cpuSecs.toFixed(2)} s CPU: user ${(cpuUse.user / 1e6).toFixed(2)}, system ${(cpuUse.system / 1e6).toFixed(2)})`)
 console.log(`  ${(res.bytes / rows).toFixed(1)} bytes/row, ${(res.bytes / 1e6).toFixed(0)} MB in ${res.files.length} file(s)`)

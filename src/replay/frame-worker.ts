@@ -9,7 +9,7 @@ import {parentPort, workerData} from 'node:worker_threads'
 import {openCapture} from '../capture/reader.js'
 import {UserError} from '../errors.js'
 import {FRAME_COLUMNS} from '../trace/schema.js'
-import {drainEventSlots, eventSlotsDone, EVENT_SLOTS, newEventTally} from '../trace/event-slots.js'
+import {EventSlotsDrain, EVENT_SLOTS} from '../trace/event-slots.js'
 import {ColumnArena} from '../trace/simd.js'
 import {allocColumnArrays, TableWriter} from '../trace/writer.js'
 import {FrameFiller} from './frame-fill.js'
@@ -45,11 +45,12 @@ function run(): FrameSourceResult {
   let evWriter: TableWriter | null = null
   try {
     // The events writer first: the model fills its first event slots while frames are still handed over.
-    // With the slots in a ColumnArena the writer takes its buffers from its range of it: SIMD kernels in place.
-    if (ev) evWriter = new TableWriter(ev.target, ev.columns, {...ev.options, arena: ev.arena ? ColumnArena.from(ev.arena) : undefined})
+    // With the slots in a ColumnArena the drain's lanes and the writer's buffers come from this thread's
+    // range of it: the SIMD kernels work in place.
+    const evArena = ev?.arena ? ColumnArena.from(ev.arena) : null
+    const evDrain = ev ? new EventSlotsDrain(ev, evArena) : null
+    if (ev) evWriter = new TableWriter(ev.target, ev.columns, {...ev.options, arena: evArena ?? undefined})
     const writeEvents = (cols: Parameters<TableWriter['writeBatchFrom']>[0], n: number) => evWriter!.writeBatchFrom(cols, n)
-    let evNext = 0
-    const tally = newEventTally()
     init.stats[1] = reader.fileSize
     const filler = new FrameFiller(reader, init.fill)
     const batchRows = init.options.batchRows
@@ -103,11 +104,7 @@ function run(): FrameSourceResult {
         progressed = true
       }
       // Full event batches: the model waits when all event slots are full.
-      if (ev) {
-        const d = drainEventSlots(ev, evNext, writeEvents, tally)
-        evNext = d.next
-        if (d.wrote) progressed = true
-      }
+      if (evDrain?.drain(writeEvents)) progressed = true
       // Frames slots handed back: write them to frames.arrow, in order, and free them.
       if (writer === null && Atomics.load(st, drain) === CONSUMED) writer = new TableWriter(init.framesPath, FRAME_COLUMNS, init.options)
       while (writer !== null && Atomics.load(st, drain) === CONSUMED) {
@@ -118,7 +115,7 @@ function run(): FrameSourceResult {
         progressed = true
       }
       // The replay thread closes after handing its last slot back and finishing the events: everything is written.
-      if (handed && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!ev || eventSlotsDone(ev))) break
+      if (handed && filler.eof && Atomics.load(st, CLOSE) !== 0 && Atomics.load(st, drain) !== CONSUMED && (!evDrain || evDrain.done)) break
       // Every hand-off from the replay thread rings DOORBELL; the timeout is only a backstop against a
       // lost wake-up turning into a hang (a run then stalls 100 ms instead of forever).
       if (!progressed) Atomics.wait(st, DOORBELL, bell, 100)
@@ -133,7 +130,7 @@ function run(): FrameSourceResult {
     // The reader reads to the end of the file (anything after the last record is an error or a warning),
     // so the digest is of every byte replayed: the whole file, or more if it grew while being read.
     return {
-      frames, events, eventTally: ev ? tally : null, sha256: hash.digest('hex'), format, count: filler.count, warnings,
+      frames, events, eventTally: evDrain ? evDrain.tally : null, sha256: hash.digest('hex'), format, count: filler.count, warnings,
       outOfOrder: filler.outOfOrder, noTimestamp: filler.noTimestamp, notEthernet: filler.notEthernet,
     }
   } catch (err) {

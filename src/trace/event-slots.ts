@@ -2,19 +2,61 @@
  * Event rows in shared memory, for a writer on another thread (the replay's I/O thread, see
  * src/replay/frame-source.ts).
  *
- * The producer (the model's Tracer) fills typed arrays — the same columns a TableWriter has — that live
- * in one of EVENT_SLOTS shared slots; when a batch is full the slot is marked full and the writer thread
- * is woken, which encodes it straight from the slot (TableWriter.writeBatchFrom: no copy on either side)
- * and frees it, while the producer moves on to the next free slot. At most EVENT_SLOTS batches are in
- * flight, so memory stays flat; the producer waits (Atomics.wait) only when the writer is behind.
+ * The producer (the model's PackedTracer) fills typed arrays that live in one of EVENT_SLOTS shared slots;
+ * when a batch is full the slot is marked full and the writer thread is woken, which unpacks the packed
+ * words (PACKED_WORDS), counts the rows and encodes the batch from the slot (EventSlotsDrain, then
+ * TableWriter.writeBatchFrom: the other columns are not copied) and frees it, while the producer moves on
+ * to the next free slot. At most EVENT_SLOTS batches are in flight, so memory stays flat; the producer
+ * waits (Atomics.wait) only when the writer is behind.
  *
- * Contract: the producer sets every column of every row (the Tracer does); rows are not reset between
- * batches. `cols` are the current slot's arrays: a producer that caches them must fetch them again
- * whenever row() returns 0 (a new batch, possibly in another slot).
+ * The slots are a ColumnArena (a shared WebAssembly.Memory) where WebAssembly SIMD runs, so the unpacking,
+ * validity bitmaps and int64 words are SIMD kernels working in place (src/trace/simd.ts).
+ *
+ * Contract: the producer sets every column of every row (the tracer does); rows are not reset between
+ * batches. `cols` are the current slot's arrays (slotColumns()): a producer that caches them must fetch
+ * them again whenever row() returns 0 (a new batch, possibly in another slot).
  */
-import {EV, EVENT_NAMES, REASONS, SIDES, type ColumnSpec} from './schema.js'
-import {ColumnArena, type SharedArena} from './simd.js'
+import {EV, EVENT_NAMES, FIXED_DICTIONARIES, REASONS, SIDES, type ColumnSpec} from './schema.js'
+import {ColumnArena, ColumnKernels, type SharedArena} from './simd.js'
 import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
+
+/**
+ * Small columns travel packed, one 32-bit word per row for several columns (lanes, least significant
+ * first: 8-bit dictionary codes or 16-bit values; a null -1 is all ones in its lane). Every store costs the
+ * model's thread about the same, so 20 column stores per event became 13 (PackedTracer, which writes these
+ * lanes by hand: keep the two in step; a test checks them against CountingTracer). Only columns of fixed
+ * width are packed: the run's dictionaries (host, vm, plugin, target) may need 16 or 32 bits.
+ */
+export const PACKED_WORDS: readonly {name: string; bits: 8 | 16; lanes: readonly string[]}[] = [
+  {name: 'pk_event_component_mode_ring', bits: 8, lanes: ['event', 'component', 'mode', 'ring']},
+  {name: 'pk_reason_detail_side', bits: 8, lanes: ['reason', 'detail', 'side']},
+  {name: 'pk_replica_queue', bits: 16, lanes: ['replica', 'queue']},
+  {name: 'pk_desc_idx_vlan', bits: 16, lanes: ['desc_idx', 'vlan']},
+]
+
+/** The slots' columns: those of `columns` that are not packed, then one Int32 word column per PACKED_WORDS entry. */
+export function slotColumns(columns: readonly ColumnSpec[]): ColumnSpec[] {
+  const packed = new Set(PACKED_WORDS.flatMap((p) => p.lanes))
+  for (const p of PACKED_WORDS) {
+    for (const name of p.lanes) {
+      const spec = columns.find((c) => c.name === name)
+      if (!spec) throw new Error(`event slots: packed column ${name} is not a column`)
+      const width = laneWidth(spec)
+      if (width !== p.bits) throw new Error(`event slots: column ${name} (${spec.type}) is not ${p.bits} bits wide`)
+    }
+  }
+  return [
+    ...columns.filter((c) => !packed.has(c.name)),
+    ...PACKED_WORDS.map((p): ColumnSpec => ({name: p.name, type: 'i32', nullable: false, description: `packed ${p.lanes.join(', ')}`})),
+  ]
+}
+
+/** Bits of a packable column's values: a fixed dictionary's codes (8 while it has ≤ 127 names), i16/u16. */
+function laneWidth(spec: ColumnSpec): number {
+  if (spec.type === 'i16' || spec.type === 'u16') return 16
+  const dict = spec.type.startsWith('dict:') ? FIXED_DICTIONARIES[spec.type.slice(5)] : undefined
+  return dict ? (dict.length <= 127 ? 8 : 16) : 0
+}
 
 export const EVENT_SLOTS = 6
 /** state[] layout: EVENT_SLOTS full flags, EVENT_SLOTS row counts, then the producer's "finished" flag. */
@@ -49,8 +91,8 @@ export class EventSlots {
   /** Column arrays the producer fills (rows 0..row()): the current slot's; re-read when row() returns 0. */
   cols: Record<string, ColumnArray>
   readonly shared: EventSlotsShared
-  /** The writer counts the rows (tallyBatch), not the producer (see Tracer). */
-  readonly tallied = true
+  /** The slot layout (slotColumns: PACKED_WORDS), counted by the writer thread: see PackedTracer. */
+  readonly packed = true
   private readonly slots: Record<string, ColumnArray>[]
   private readonly state: Int32Array
   private readonly batchRows: number
@@ -69,11 +111,13 @@ export class EventSlots {
     this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     const dicts = options.dictionaries ?? {}
-    const slot = allocColumnArrays(columns, dicts, this.batchRows, true) // one to size the arena by
+    const layout = slotColumns(columns)
+    const slot = allocColumnArrays(layout, dicts, this.batchRows, true) // one to size the arena by
     const slotBytes = Object.values(slot).reduce((sum, a) => sum + ((a.byteLength + 15) & ~15), 0)
-    const writerBytes = arenaBytes(columns, this.batchRows)
+    // The writer thread's part: the unpacked lanes (EventSlotsDrain) and the writer's bitmaps and int64 words.
+    const writerBytes = drainBytes(columns, dicts, this.batchRows) + arenaBytes(columns, this.batchRows)
     const arena = ColumnArena.create(EVENT_SLOTS * slotBytes + writerBytes)
-    this.slots = Array.from({length: EVENT_SLOTS}, (_, k) => (arena ? allocColumnArrays(columns, dicts, this.batchRows, arena) : k === 0 ? slot : allocColumnArrays(columns, dicts, this.batchRows, true)))
+    this.slots = Array.from({length: EVENT_SLOTS}, (_, k) => (arena ? allocColumnArrays(layout, dicts, this.batchRows, arena) : k === 0 ? slot : allocColumnArrays(layout, dicts, this.batchRows, true)))
     this.cols = this.slots[0]
     this.state = new Int32Array(new SharedArrayBuffer(4 * STATE_LEN))
     const {arena: _, ...opts} = options // an arena of this thread does not travel; the writer gets its range below
@@ -161,29 +205,101 @@ export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: Even
 const sideScratch = new Float64Array(4)
 if (SIDES.length > 3) throw new Error('tallyBatch: SIDES has more than the three lanes of sideScratch')
 
-/**
- * Writer side: tally and encode every full slot, in order, with `write` (a TableWriter's writeBatchFrom)
- * and free it. Returns the next slot to look at and whether anything was written.
- */
-export function drainEventSlots(sh: EventSlotsShared, from: number, write: (cols: Record<string, ColumnArray>, n: number) => void,
-  tally: EventTally): {next: number; wrote: boolean} {
-  let k = from
-  let wrote = false
-  while (Atomics.load(sh.state, k) === 1) {
-    const n = Atomics.load(sh.state, EV_ROWS + k)
-    tallyBatch(sh.slots[k], n, tally)
-    write(sh.slots[k], n)
-    Atomics.store(sh.state, k, 0)
-    Atomics.notify(sh.state, k)
-    k = (k + 1) % EVENT_SLOTS
-    wrote = true
-  }
-  return {next: k, wrote}
+/** Bytes EventSlotsDrain takes from its arena: one array per packed column, and a spare byte lane. */
+function drainBytes(columns: readonly ColumnSpec[], dicts: Partial<Record<string, readonly string[]>>, rows: number): number {
+  const lanes = columns.filter((c) => PACKED_WORDS.some((p) => p.lanes.includes(c.name)))
+  const arrays = allocColumnArrays(lanes, dicts, 8)
+  return Object.values(arrays).reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * rows + 15) & ~15), 0) + ((rows + 15) & ~15)
 }
 
-/** True once the producer finished and every slot is written. */
-export function eventSlotsDone(sh: EventSlotsShared): boolean {
-  if (Atomics.load(sh.state, EV_FINISHED) === 0) return false
-  for (let k = 0; k < EVENT_SLOTS; k++) if (Atomics.load(sh.state, k) !== 0) return false
-  return true
+/**
+ * Writer side: each full slot, in order, has its packed words unpacked (into arrays of this thread that
+ * every batch reuses), its rows counted (tally) and the batch encoded by `write` (a TableWriter's
+ * writeBatchFrom), then is freed for the producer.
+ */
+export class EventSlotsDrain {
+  readonly tally = newEventTally()
+  private next = 0
+  /** Per slot: the slot's own columns, with the packed ones replaced by `lanes`. */
+  private readonly batches: Record<string, ColumnArray>[]
+  private readonly lanes: Record<string, ColumnArray>
+  private readonly spare: Uint8Array
+  private readonly kernels: ColumnKernels | null
+
+  /** `arena`: the range of the slots' arena reserved for this thread (EventSlotsShared.arena), if any. */
+  constructor(private readonly sh: EventSlotsShared, arena: ColumnArena | null) {
+    const rows = sh.options.batchRows
+    const lanes = sh.columns.filter((c) => PACKED_WORDS.some((p) => p.lanes.includes(c.name)))
+    const dicts = sh.options.dictionaries ?? {}
+    this.lanes = allocColumnArrays(lanes, dicts, rows, arena ?? false)
+    this.spare = arena ? arena.alloc(Uint8Array, rows) : new Uint8Array(rows)
+    this.kernels = arena ? ColumnKernels.for(arena) : null
+    const packed = new Set(PACKED_WORDS.map((p) => p.name))
+    this.batches = sh.slots.map((slot) => {
+      const b: Record<string, ColumnArray> = {}
+      for (const [name, a] of Object.entries(slot)) if (!packed.has(name)) b[name] = a
+      return Object.assign(b, this.lanes)
+    })
+  }
+
+  /** Unpack, count and write every full slot; true if any was written. */
+  drain(write: (cols: Record<string, ColumnArray>, n: number) => void): boolean {
+    const sh = this.sh
+    let wrote = false
+    while (Atomics.load(sh.state, this.next) === 1) {
+      const k = this.next
+      const n = Atomics.load(sh.state, EV_ROWS + k)
+      this.unpack(sh.slots[k], n)
+      tallyBatch(this.batches[k], n, this.tally)
+      write(this.batches[k], n)
+      Atomics.store(sh.state, k, 0)
+      Atomics.notify(sh.state, k)
+      this.next = (k + 1) % EVENT_SLOTS
+      wrote = true
+    }
+    return wrote
+  }
+
+  /** True once the producer finished and every slot is written. */
+  get done(): boolean {
+    const sh = this.sh
+    if (Atomics.load(sh.state, EV_FINISHED) === 0) return false
+    for (let k = 0; k < EVENT_SLOTS; k++) if (Atomics.load(sh.state, k) !== 0) return false
+    return true
+  }
+
+  private unpack(slot: Record<string, ColumnArray>, n: number): void {
+    const l = this.lanes
+    const k = this.kernels
+    for (const p of PACKED_WORDS) {
+      const src = slot[p.name] as Int32Array
+      const d = p.lanes.map((name) => l[name])
+      if (p.bits === 8) {
+        const d3 = d[3] ?? this.spare
+        if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1]) && k.owns(d[2]) && k.owns(d3)) k.unpack8x4(src, d[0], d[1], d[2], d3, n)
+        else unpack8x4(src, d[0], d[1], d[2], d3, n)
+      } else if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1])) k.unpack16x2(src, d[0], d[1], n)
+      else unpack16x2(src, d[0], d[1], n)
+    }
+  }
+}
+
+/** Four 8-bit lanes of each word into four arrays (typed-array stores keep the low 8 bits). */
+function unpack8x4(src: Int32Array, d0: ColumnArray, d1: ColumnArray, d2: ColumnArray, d3: ColumnArray, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const w = src[i]
+    d0[i] = w
+    d1[i] = w >> 8
+    d2[i] = w >> 16
+    d3[i] = w >> 24
+  }
+}
+
+/** Two 16-bit lanes of each word into two arrays (typed-array stores keep the low 16 bits). */
+function unpack16x2(src: Int32Array, d0: ColumnArray, d1: ColumnArray, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const w = src[i]
+    d0[i] = w
+    d1[i] = w >> 16
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * WebAssembly SIMD kernels for the trace writer's per-batch column work (src/trace/wasm/columns.wat):
- * validity bitmaps with null counts (and null slots zeroed), and float64 → int64 conversion. The replay's
- * I/O thread runs them on every events batch; they take 16 rows per step where the JavaScript versions in
- * writer.ts take one to four (`npm run bench:trace`).
+ * validity bitmaps with null counts (and null slots zeroed), float64 → int64 conversion, and unpacking
+ * the event slots' packed words (src/trace/event-slots.ts). The replay's I/O thread runs them on every
+ * events batch; they take 8–16 rows per step where the JavaScript versions in writer.ts and
+ * event-slots.ts take one to four (`npm run bench:trace`).
  *
  * WebAssembly reads only its own memory, so the arrays must live in one: a ColumnArena is a shared
  * WebAssembly.Memory carved into typed arrays. The event slots the model fills are allocated from one
@@ -82,6 +83,8 @@ interface ColumnExports {
   v32(src: number, bm: number, n: number): number
   i64(src: number, dst: number, n: number): void
   i64n(src: number, dst: number, bm: number, n: number): number
+  u8x4(src: number, d0: number, d1: number, d2: number, d3: number, n: number): void
+  u16x2(src: number, d0: number, d1: number, n: number): void
 }
 
 /**
@@ -134,5 +137,15 @@ export class ColumnKernels {
   /** i64 with validity: -1 is null (written 0, bit cleared). Returns the null count. */
   i64Nullable(src: Float64Array, dst: BigInt64Array, bm: Uint8Array, n: number): number {
     return this.x.i64n(src.byteOffset, dst.byteOffset, bm.byteOffset, n)
+  }
+
+  /** Rows 0..n-1 of words holding four 8-bit lanes (least significant first) into four byte arrays. */
+  unpack8x4(src: Int32Array, d0: ArrayBufferView, d1: ArrayBufferView, d2: ArrayBufferView, d3: ArrayBufferView, n: number): void {
+    this.x.u8x4(src.byteOffset, d0.byteOffset, d1.byteOffset, d2.byteOffset, d3.byteOffset, n)
+  }
+
+  /** Rows 0..n-1 of words holding two 16-bit lanes (least significant first) into two 16-bit arrays. */
+  unpack16x2(src: Int32Array, d0: ArrayBufferView, d1: ArrayBufferView, n: number): void {
+    this.x.u16x2(src.byteOffset, d0.byteOffset, d1.byteOffset, n)
   }
 }

@@ -1,20 +1,21 @@
 import {suite} from 'uvu'
 import * as assert from 'uvu/assert'
-import {CountingTracer, newTracer, Tracer, type EventSinkLike} from '../../src/model/tracer.js'
-import {newEventTally, tallyBatch} from '../../src/trace/event-slots.js'
-import {COMP, EV, EVENT_COLUMNS, REASON, SIDE} from '../../src/trace/schema.js'
-import {allocColumnArrays} from '../../src/trace/writer.js'
+import {CountingTracer, newTracer, PackedTracer, Tracer, type EventSinkLike} from '../../src/model/tracer.js'
+import {EventSlots, EventSlotsDrain, newEventTally, tallyBatch} from '../../src/trace/event-slots.js'
+import {COMP, DETAIL, EV, EVENT_COLUMNS, MODE, REASON, RING, SIDE} from '../../src/trace/schema.js'
+import {ColumnArena} from '../../src/trace/simd.js'
+import {allocColumnArrays, type ColumnArray} from '../../src/trace/writer.js'
 
 const t = suite('Tracer')
 const dicts = {host: ['h0'], vm: ['a', 'b'], plugin: ['p'], target: ['a', 'b', 'pf', 'uplink', 'external']}
 
 /** A sink over one batch of event columns (never full in these tests). */
-function sink(tallied: boolean): EventSinkLike & {n: number} {
+function sink(packed: boolean): EventSinkLike & {n: number} {
   const cols = allocColumnArrays(EVENT_COLUMNS, dicts, 64)
   return {
     n: 0,
     cols,
-    tallied,
+    packed,
     row() {
       return this.n++
     },
@@ -66,25 +67,73 @@ t('newTracer: a counting tracer for a sink that does not count, and for no sink'
   assert.throws(() => tr.adopt(newEventTally()), /counts itself/)
 })
 
-t('newTracer: a store-only tracer for a tallied sink; the writer\'s tally (tallyBatch) is adopted', () => {
-  const s = sink(true)
-  const tr = newTracer(s, EV.drop)
-  assert.not.instance(tr, CountingTracer)
+/** Event slots of 16-row batches on this thread, their drain (SIMD kernels or JavaScript), and what it wrote. */
+function slotsAndDrain(kernels: boolean) {
+  const slots = new EventSlots('/nonexistent/events', EVENT_COLUMNS, {dictionaries: dicts, batchRows: 16}, () => {}, () => {})
+  const arena = kernels && slots.shared.arena ? ColumnArena.from(slots.shared.arena) : null
+  const drain = new EventSlotsDrain(slots.shared, arena)
+  const written: Record<string, number[]> = {}
+  const write = (cols: Record<string, ColumnArray>, n: number) => {
+    for (const [name, a] of Object.entries(cols)) (written[name] ??= []).push(...Array.from(a.subarray(0, n) as ArrayLike<number>))
+  }
+  return {slots, drain, written, write}
+}
+
+t('newTracer: a store-only PackedTracer over the event slots; the writer thread\'s tally (tallyBatch) is adopted', () => {
+  const {slots, drain, write} = slotsAndDrain(true)
+  const tr = newTracer(slots, EV.drop)
+  assert.instance(tr, PackedTracer)
   emitAll(tr)
   assert.is(tr.rows, ROWS.length)
   assert.is(tr.eventCounts.reduce((a, b) => a + b, 0), 0) // nothing counted on the model's side
-  const tally = newEventTally()
-  // Two batches, as the I/O thread sees them: sums carry over.
-  const cols = s.cols as ReturnType<typeof allocColumnArrays>
-  tallyBatch(cols, 4, tally)
-  tallyBatch(Object.fromEntries(Object.entries(cols).map(([k, a]) => [k, a.subarray(4)])), ROWS.length - 4, tally)
-  tr.adopt(tally)
+  slots.finish()
+  drain.drain(write)
+  assert.ok(drain.done)
+  tr.adopt(drain.tally)
   expectSummary(tr.eventCounts, tr.dropCounts, tr.cpuBySide)
 })
 
-t('Tracer refuses a sink that does not count (its summary would be empty)', () => {
-  assert.throws(() => new Tracer(sink(false)), /newTracer/)
-  assert.throws(() => new Tracer(null), /newTracer/)
+t('tallyBatch: sums carry over from one batch to the next', () => {
+  const s = sink(false)
+  const tr = new CountingTracer(s, EV.drop)
+  emitAll(tr)
+  const tally = newEventTally()
+  const cols = s.cols as ReturnType<typeof allocColumnArrays>
+  tallyBatch(cols, 4, tally)
+  tallyBatch(Object.fromEntries(Object.entries(cols).map(([k, a]) => [k, a.subarray(4)])), ROWS.length - 4, tally)
+  expectSummary(tally.events, tally.drops, tally.cpuBySide)
+})
+
+// Every lane of the packed words at its extremes and null, over several batches and slots.
+function emitVaried(tr: Tracer): void {
+  for (let i = 0; i < 45; i++) {
+    const nul = i % 3 === 0
+    tr.emit(1000 + i * 2 ** 33, i % 2 ? EV.drop : EV.desc_fetch, nul ? COMP.capture : COMP.plugin, nul ? -1 : 4e9 + i, nul ? -1 : 65534 - i,
+      nul ? -1 : 0, i % 2, nul ? -1 : MODE.emulated, nul ? -1 : 0, nul ? -1 : 32767 - i, nul ? -1 : RING.rx, nul ? -1 : 8191 - i,
+      nul ? -1 : 9000 + i, nul ? -1 : 4094 - i, i % 5 === 0 ? -1 : i % 4, nul ? -1 : REASON.not_ethernet, nul ? -1 : DETAIL.resume_vm,
+      i * 37, nul ? -1 : SIDE.nic, nul ? -1 : i * 2 ** 40)
+  }
+}
+
+for (const kernels of [true, false]) {
+  t(`PackedTracer → event slots → drain (${kernels ? 'SIMD kernels' : 'JavaScript'}): the written columns are CountingTracer's, column for column`, () => {
+    const ref = sink(false)
+    const want = allocColumnArrays(EVENT_COLUMNS, dicts, 64)
+    Object.assign(ref, {cols: want})
+    emitVaried(new CountingTracer(ref, EV.drop))
+    const {slots, drain, written, write} = slotsAndDrain(kernels)
+    emitVaried(new PackedTracer(slots))
+    slots.finish()
+    for (let k = 0; k < 3 && !drain.done; k++) drain.drain(write) // 45 rows: three slots
+    assert.ok(drain.done)
+    for (const c of EVENT_COLUMNS) assert.equal(written[c.name], Array.from(want[c.name].subarray(0, 45) as ArrayLike<number>), c.name)
+  })
+}
+
+t('each tracer refuses the other kind of sink', () => {
+  assert.throws(() => new PackedTracer(sink(false)), /newTracer/)
+  const {slots} = slotsAndDrain(false)
+  assert.throws(() => new CountingTracer(slots, EV.drop), /newTracer/)
 })
 
 t.run()

@@ -99,6 +99,28 @@ s('float64 → int64: small, negative, -0, beyond 2^51 (the scalar fallback) and
   }
 })
 
+s('unpacking words of four 8-bit and two 16-bit lanes, every tail length', () => {
+  const arena = ColumnArena.create(1 << 16)!
+  const k = ColumnKernels.for(arena)
+  const r = rng(3)
+  const src = arena.alloc(Int32Array, 100)
+  const b = [0, 1, 2, 3].map(() => arena.alloc(Uint8Array, 101))
+  const h = [0, 1].map(() => arena.alloc(Uint16Array, 101))
+  for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 33, 100]) {
+    for (let i = 0; i < n; i++) src[i] = (r() * 2 ** 32) | 0
+    for (const a of b) a.fill(0xab)
+    for (const a of h) a.fill(0xabab)
+    k.unpack8x4(src, b[0], b[1], b[2], b[3], n)
+    k.unpack16x2(src, h[0], h[1], n)
+    for (let i = 0; i < n; i++) {
+      const w = src[i] >>> 0
+      assert.equal(b.map((a) => a[i]), [w & 255, (w >>> 8) & 255, (w >>> 16) & 255, w >>> 24], `u8x4 n=${n} row ${i}`)
+      assert.equal(h.map((a) => a[i]), [w & 65535, w >>> 16], `u16x2 n=${n} row ${i}`)
+    }
+    assert.ok(b.every((a) => a[n] === 0xab) && h.every((a) => a[n] === 0xabab), `nothing past row ${n}`)
+  }
+})
+
 s('arena: 16-byte aligned views of one shared memory; running out is an error; a reserved range is another arena', () => {
   const arena = ColumnArena.create(100)!
   assert.ok(arena.memory.buffer instanceof SharedArrayBuffer)

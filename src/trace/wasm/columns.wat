@@ -7,6 +7,9 @@
 ;; (n mod 16 rows) a row at a time. Bytes of bm past the last row's byte are not touched.
 ;;
 ;; i64/i64n: float64 integers to little-endian int64 (i64n: -1 is null: written 0, bit cleared).
+;;
+;; u8x4/u16x2: unpack words that carry four 8-bit or two 16-bit values per row (least significant first)
+;; into one array per lane (the event slots' packed columns, src/trace/event-slots.ts).
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -172,4 +175,67 @@
     (if (i32.and (local.get $n) (i32.const 7))
       (then (i32.store8 (i32.add (local.get $bm) (i32.shr_u (local.get $n) (i32.const 3))) (local.get $bits))))
     (i32.sub (local.get $n) (local.get $valid)))
+
+  ;; Four bytes per 32-bit word → four byte arrays, 16 rows per step: each word group is byte-transposed
+  ;; within its register (lane j of the result holds byte j of four rows), then the four registers are
+  ;; transposed as 4×4 matrices of 32-bit lanes.
+  (func (export "u8x4") (param $src i32) (param $d0 i32) (param $d1 i32) (param $d2 i32) (param $d3 i32) (param $n i32)
+    (local $i i32) (local $full i32) (local $p i32) (local $w i32)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local.set $full (i32.and (local.get $n) (i32.const -16)))
+    (block $done (loop $step
+      (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+      (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $t0 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load align=1 (local.get $p)) (v128.load align=1 (local.get $p))))
+      (local.set $t1 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=16 align=1 (local.get $p)) (v128.load offset=16 align=1 (local.get $p))))
+      (local.set $t2 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=32 align=1 (local.get $p)) (v128.load offset=32 align=1 (local.get $p))))
+      (local.set $t3 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=48 align=1 (local.get $p)) (v128.load offset=48 align=1 (local.get $p))))
+      ;; a = [t0.0 t1.0 t0.1 t1.1], b = [t0.2 t1.2 t0.3 t1.3], c/d the same of t2, t3 (32-bit lanes)
+      (local.set $a (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t0) (local.get $t1)))
+      (local.set $b (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t0) (local.get $t1)))
+      (local.set $c (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $t2) (local.get $t3)))
+      (local.set $d (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $t2) (local.get $t3)))
+      (v128.store align=1 (i32.add (local.get $d0) (local.get $i))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $c)))
+      (v128.store align=1 (i32.add (local.get $d1) (local.get $i))
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $c)))
+      (v128.store align=1 (i32.add (local.get $d2) (local.get $i))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $b) (local.get $d)))
+      (v128.store align=1 (i32.add (local.get $d3) (local.get $i))
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $b) (local.get $d)))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $step)))
+    (block $tdone (loop $row
+      (br_if $tdone (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $w (i32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+      (i32.store8 (i32.add (local.get $d0) (local.get $i)) (local.get $w))
+      (i32.store8 (i32.add (local.get $d1) (local.get $i)) (i32.shr_u (local.get $w) (i32.const 8)))
+      (i32.store8 (i32.add (local.get $d2) (local.get $i)) (i32.shr_u (local.get $w) (i32.const 16)))
+      (i32.store8 (i32.add (local.get $d3) (local.get $i)) (i32.shr_u (local.get $w) (i32.const 24)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $row))))
+
+  ;; Two 16-bit halves per 32-bit word → two 16-bit arrays, 8 rows per step.
+  (func (export "u16x2") (param $src i32) (param $d0 i32) (param $d1 i32) (param $n i32)
+    (local $i i32) (local $full i32) (local $p i32) (local $w i32) (local $v0 v128) (local $v1 v128)
+    (local.set $full (i32.and (local.get $n) (i32.const -8)))
+    (block $done (loop $step
+      (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+      (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v0 (v128.load align=1 (local.get $p)))
+      (local.set $v1 (v128.load offset=16 align=1 (local.get $p)))
+      (v128.store align=1 (i32.add (local.get $d0) (i32.shl (local.get $i) (i32.const 1)))
+        (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $v0) (local.get $v1)))
+      (v128.store align=1 (i32.add (local.get $d1) (i32.shl (local.get $i) (i32.const 1)))
+        (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $v0) (local.get $v1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br $step)))
+    (block $tdone (loop $row
+      (br_if $tdone (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $w (i32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+      (i32.store16 (i32.add (local.get $d0) (i32.shl (local.get $i) (i32.const 1))) (local.get $w))
+      (i32.store16 (i32.add (local.get $d1) (i32.shl (local.get $i) (i32.const 1))) (i32.shr_u (local.get $w) (i32.const 16)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $row))))
 )
