@@ -58,7 +58,12 @@ function laneWidth(spec: ColumnSpec): number {
   return dict ? (dict.length <= 127 ? 8 : 16) : 0
 }
 
-export const EVENT_SLOTS = 6
+/**
+ * Batches in flight (65536 rows, ~3 MB each). 12, not 6: the I/O thread takes ~150 ms to start (a Node
+ * environment and its modules), and with 6 slots the model filled them all first and then waited ~50 ms
+ * for it on every replay (measured with timers around the Atomics.wait below).
+ */
+export const EVENT_SLOTS = 12
 /** state[] layout: EVENT_SLOTS full flags, EVENT_SLOTS row counts, then the producer's "finished" flag. */
 export const EV_ROWS = EVENT_SLOTS
 export const EV_FINISHED = 2 * EVENT_SLOTS
