@@ -39,9 +39,12 @@ export class ColumnArena {
     this.next = from
   }
 
-  /** A new shared memory of at least `bytes` (fixed size); null where the kernels cannot run. */
+  /**
+   * A new shared memory of at least `bytes` (fixed size); null where the kernels cannot run, or when the
+   * environment says NPA_TRACE_SIMD=0 (the JavaScript path: to rule the kernels out when chasing a bug).
+   */
   static create(bytes: number): ColumnArena | null {
-    if (columnsModule() === null) return null
+    if (process.env.NPA_TRACE_SIMD === '0' || columnsModule() === null) return null
     const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE))
     const memory = new WebAssembly.Memory({initial: pages, maximum: pages, shared: true})
     return new ColumnArena(memory, 0, pages * WASM_PAGE)

@@ -82,6 +82,25 @@ e2e('determinism: the same capture, scenario and seed give byte-identical Arrow 
   for (const f of files) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs`)
 })
 
+e2e('the SIMD kernels and the JavaScript path (NPA_TRACE_SIMD=0) write the same bytes, over many ragged batches', async () => {
+  const dir = tmpDir()
+  const cap = join(root, 'traces/samples/small.pcap')
+  const scen = join(root, 'traces/samples/vlans.yaml')
+  const simd = join(dir, 'simd', 'run')
+  const js = join(dir, 'js', 'run')
+  await replay({capture: cap, scenarioPath: scen, out: simd, batchRows: 200})
+  process.env.NPA_TRACE_SIMD = '0'
+  try {
+    await replay({capture: cap, scenarioPath: scen, out: js, batchRows: 200})
+  } finally {
+    delete process.env.NPA_TRACE_SIMD
+  }
+  const files = readdirSync(simd).filter((f) => f.endsWith('.arrow')).sort()
+  assert.ok(files.filter((f) => f.startsWith('events-')).length >= 1)
+  assert.ok(readEvents(simd).length > 2000, 'more than ten batches of 200 rows')
+  for (const f of files) assert.ok(readFileSync(join(simd, f)).equals(readFileSync(join(js, f))), `${f} differs`)
+})
+
 e2e('a non-Ethernet capture is a clear error and leaves no run', async () => {
   const shared = join(root, '../shared/captures/nonether/tcpdump__LINKTYPE_RAW_ipv4.pcap')
   if (!existsSync(shared)) {
