@@ -17,7 +17,7 @@
  * them again whenever row() returns 0 (a new batch, possibly in another slot).
  */
 import {EV, EVENT_NAMES, FIXED_DICTIONARIES, REASONS, SIDES, type ColumnSpec} from './schema.js'
-import {ColumnArena, ColumnKernels, type SharedArena} from './simd.js'
+import {ColumnArena, ColumnKernels, type SharedArena, type TallyScratch} from './simd.js'
 import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
 
 /**
@@ -210,12 +210,13 @@ export function tallyBatch(cols: Record<string, ColumnArray>, n: number, t: Even
 const sideScratch = new Float64Array(4)
 if (SIDES.length > 3) throw new Error('tallyBatch: SIDES has more than the three lanes of sideScratch')
 
-/** Bytes EventSlotsDrain takes from its arena: one array per packed column, and a spare byte lane. */
+/** Bytes EventSlotsDrain takes from its arena: one array per packed column, a spare byte lane, the tally's counts. */
 function drainBytes(columns: readonly ColumnSpec[], dicts: Partial<Record<string, readonly string[]>>, rows: number): number {
   const lanes = columns.filter((c) => PACKED_WORDS.some((p) => p.lanes.includes(c.name)))
   const arrays = allocColumnArrays(lanes, dicts, 8)
-  return Object.values(arrays).reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * rows + 15) & ~15), 0) + ((rows + 15) & ~15)
+  return Object.values(arrays).reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * rows + 15) & ~15), 0) + ((rows + 15) & ~15) + TALLY_BYTES
 }
+const TALLY_BYTES = 4 * 256 + 4 * 256 + 8 * 4
 
 /**
  * Writer side: each full slot, in order, has its packed words unpacked (into arrays of this thread that
@@ -230,6 +231,8 @@ export class EventSlotsDrain {
   private readonly lanes: Record<string, ColumnArray>
   private readonly spare: Uint8Array
   private readonly kernels: ColumnKernels | null
+  /** The tally kernel's per-batch counts (with kernels). */
+  private readonly scratch: TallyScratch | null
 
   /** `arena`: the range of the slots' arena reserved for this thread (EventSlotsShared.arena), if any. */
   constructor(private readonly sh: EventSlotsShared, arena: ColumnArena | null) {
@@ -239,6 +242,7 @@ export class EventSlotsDrain {
     this.lanes = allocColumnArrays(lanes, dicts, rows, arena ?? false)
     this.spare = arena ? arena.alloc(Uint8Array, rows) : new Uint8Array(rows)
     this.kernels = arena ? ColumnKernels.for(arena) : null
+    this.scratch = arena ? {counts: arena.alloc(Int32Array, 256), drops: arena.alloc(Int32Array, 256), sides: arena.alloc(Float64Array, 4)} : null
     const packed = new Set(PACKED_WORDS.map((p) => p.name))
     this.batches = sh.slots.map((slot) => {
       const b: Record<string, ColumnArray> = {}
@@ -255,7 +259,7 @@ export class EventSlotsDrain {
       const k = this.next
       const n = Atomics.load(sh.state, EV_ROWS + k)
       this.unpack(sh.slots[k], n)
-      tallyBatch(this.batches[k], n, this.tally)
+      this.count(this.batches[k], n)
       write(this.batches[k], n)
       Atomics.store(sh.state, k, 0)
       Atomics.notify(sh.state, k)
@@ -271,6 +275,25 @@ export class EventSlotsDrain {
     if (Atomics.load(sh.state, EV_FINISHED) === 0) return false
     for (let k = 0; k < EVENT_SLOTS; k++) if (Atomics.load(sh.state, k) !== 0) return false
     return true
+  }
+
+  /** tallyBatch, by the tally kernel where the columns are in the arena. */
+  private count(b: Record<string, ColumnArray>, n: number): void {
+    const k = this.kernels
+    const sc = this.scratch
+    if (k === null || sc === null || !k.owns(b.event) || !k.owns(b.reason) || !k.owns(b.side) || !k.owns(b.cpu_ns) ||
+      b.event.BYTES_PER_ELEMENT !== 1 || b.reason.BYTES_PER_ELEMENT !== 1 || b.side.BYTES_PER_ELEMENT !== 1) {
+      tallyBatch(b, n, this.tally)
+      return
+    }
+    sc.counts.fill(0)
+    sc.drops.fill(0)
+    sc.sides.fill(0)
+    k.tally(b.event, b.reason, b.side, b.cpu_ns as Uint32Array, n, EV.drop, sc)
+    const t = this.tally
+    for (let e = 0; e < t.events.length; e++) t.events[e] += sc.counts[e]
+    for (let r = 0; r < t.drops.length; r++) t.drops[r] += sc.drops[r]
+    for (let s = 0; s < t.cpuBySide.length; s++) t.cpuBySide[s] += sc.sides[s]
   }
 
   private unpack(slot: Record<string, ColumnArray>, n: number): void {

@@ -88,6 +88,17 @@ interface ColumnExports {
   i64n(src: number, dst: number, bm: number, n: number): number
   u8x4(src: number, d0: number, d1: number, d2: number, d3: number, n: number): void
   u16x2(src: number, d0: number, d1: number, n: number): void
+  tally(ev: number, reason: number, side: number, cpu: number, n: number, drop: number, counts: number, drops: number, sides: number): void
+}
+
+/** Per-batch counts the tally kernel adds to (in an arena: ColumnKernels.tally). */
+export interface TallyScratch {
+  /** Rows per event code (256: every 8-bit code). */
+  counts: Int32Array
+  /** Drops per reason code (256). */
+  drops: Int32Array
+  /** cpu_ns per side: lanes 0..2 are the sides, lane 3 the null side. */
+  sides: Float64Array
 }
 
 /**
@@ -145,6 +156,14 @@ export class ColumnKernels {
   /** Rows 0..n-1 of words holding four 8-bit lanes (least significant first) into four byte arrays. */
   unpack8x4(src: Int32Array, d0: ArrayBufferView, d1: ArrayBufferView, d2: ArrayBufferView, d3: ArrayBufferView, n: number): void {
     this.x.u8x4(src.byteOffset, d0.byteOffset, d1.byteOffset, d2.byteOffset, d3.byteOffset, n)
+  }
+
+  /**
+   * Count rows 0..n-1 into `t` (adding to what it holds): per event code, per reason of the rows whose event
+   * is `dropCode` (reason 0xff is null), and cpu_ns per side (side & 3). Event, reason and side are 8-bit.
+   */
+  tally(event: ArrayBufferView, reason: ArrayBufferView, side: ArrayBufferView, cpu: Uint32Array, n: number, dropCode: number, t: TallyScratch): void {
+    this.x.tally(event.byteOffset, reason.byteOffset, side.byteOffset, cpu.byteOffset, n, dropCode, t.counts.byteOffset, t.drops.byteOffset, t.sides.byteOffset)
   }
 
   /** Rows 0..n-1 of words holding two 16-bit lanes (least significant first) into two 16-bit arrays. */

@@ -8,6 +8,9 @@
 ;;
 ;; i64/i64n: float64 integers to little-endian int64 (i64n: -1 is null: written 0, bit cleared).
 ;;
+;; tally: counts per event code and per drop reason (32-bit, 256 each) and cpu_ns per side (float64, exact
+;; below 2^53; 4 lanes: side & 3, so a null side lands in lane 3) of rows 0..n-1, added to what they hold.
+;;
 ;; u8x4/u16x2: unpack words that carry four 8-bit or two 16-bit values per row (least significant first)
 ;; into one array per lane (the event slots' packed columns, src/trace/event-slots.ts).
 (module
@@ -236,6 +239,29 @@
       (local.set $w (i32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
       (i32.store16 (i32.add (local.get $d0) (i32.shl (local.get $i) (i32.const 1))) (local.get $w))
       (i32.store16 (i32.add (local.get $d1) (i32.shl (local.get $i) (i32.const 1))) (i32.shr_u (local.get $w) (i32.const 16)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $row))))
+
+  ;; Event codes, reasons and sides are bytes (reason 0xff: null); cpu_ns is 32-bit unsigned.
+  (func (export "tally") (param $ev i32) (param $reason i32) (param $side i32) (param $cpu i32) (param $n i32)
+    (param $drop i32) (param $counts i32) (param $drops i32) (param $sides i32)
+    (local $i i32) (local $e i32) (local $p i32) (local $r i32)
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $e (i32.load8_u (i32.add (local.get $ev) (local.get $i))))
+      (local.set $p (i32.add (local.get $counts) (i32.shl (local.get $e) (i32.const 2))))
+      (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))
+      (if (i32.eq (local.get $e) (local.get $drop))
+        (then
+          (local.set $r (i32.load8_u (i32.add (local.get $reason) (local.get $i))))
+          (if (i32.ne (local.get $r) (i32.const 0xff))
+            (then
+              (local.set $p (i32.add (local.get $drops) (i32.shl (local.get $r) (i32.const 2))))
+              (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))))))
+      (local.set $p (i32.add (local.get $sides)
+        (i32.shl (i32.and (i32.load8_u (i32.add (local.get $side) (local.get $i))) (i32.const 3)) (i32.const 3))))
+      (f64.store (local.get $p) (f64.add (f64.load (local.get $p))
+        (f64.convert_i32_u (i32.load (i32.add (local.get $cpu) (i32.shl (local.get $i) (i32.const 2)))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $row))))
 )
