@@ -117,12 +117,12 @@ export class EventSlots {
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     const dicts = options.dictionaries ?? {}
     const layout = slotColumns(columns)
-    const slot = allocColumnArrays(layout, dicts, this.batchRows, true) // one to size the arena by
-    const slotBytes = Object.values(slot).reduce((sum, a) => sum + ((a.byteLength + 15) & ~15), 0)
+    const widths = Object.values(allocColumnArrays(layout, dicts, 8)) // bytes per value of each slot column
+    const slotBytes = widths.reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * this.batchRows + 15) & ~15), 0)
     // The writer thread's part: the unpacked lanes (EventSlotsDrain) and the writer's bitmaps and int64 words.
     const writerBytes = drainBytes(columns, dicts, this.batchRows) + arenaBytes(columns, this.batchRows)
     const arena = ColumnArena.create(EVENT_SLOTS * slotBytes + writerBytes)
-    this.slots = Array.from({length: EVENT_SLOTS}, (_, k) => (arena ? allocColumnArrays(layout, dicts, this.batchRows, arena) : k === 0 ? slot : allocColumnArrays(layout, dicts, this.batchRows, true)))
+    this.slots = Array.from({length: EVENT_SLOTS}, () => allocColumnArrays(layout, dicts, this.batchRows, arena ?? true))
     this.cols = this.slots[0]
     this.state = new Int32Array(new SharedArrayBuffer(4 * STATE_LEN))
     const {arena: _, ...opts} = options // an arena of this thread does not travel; the writer gets its range below

@@ -2,11 +2,13 @@
  * Columnar Arrow IPC *file* writer driven by a ColumnSpec[] from schema.ts.
  *
  * The producer fills preallocated typed arrays row by row (`w.cols.t_ns[r] = ...` with `r = w.row()`);
- * every `batchRows` rows the arrays become one RecordBatch (makeData over the same memory; only i64
- * words, bool bits and validity bitmaps are computed) and are streamed to disk through a synchronous
- * fd sink, so memory stays flat and the arrays are reused (reference/arrow-duckdb.md §1: 9.5M rows/s
- * and 80 MB RSS for 10M rows, versus 0.44M rows/s with Builders). The arrays are allocated once: a
- * producer may keep references to them.
+ * every `batchRows` rows the arrays become one record batch (the same memory; only i64 words, bool bits
+ * and validity bitmaps are computed: with the WebAssembly SIMD kernels for arrays in a ColumnArena, see
+ * simd.ts) and are streamed to disk through a synchronous fd sink, so memory stays flat and the arrays
+ * are reused (reference/arrow-duckdb.md §1: 9.5M rows/s and 80 MB RSS for 10M rows, versus 0.44M rows/s
+ * with Builders). The arrays are allocated once: a producer may keep references to them. Tables of
+ * fixed-width columns (events, frames) have their batches framed by ipc.ts from a template apache-arrow
+ * writes once; the others (config: utf8, bool) by apache-arrow's RecordBatchFileWriter.
  *
  * Column storage (what the producer writes):
  *   i64   Float64Array holding exact integers (|v| < 2^53); nullable: -1 = null
