@@ -67,10 +67,10 @@ export abstract class Tracer {
 }
 
 /**
- * The replay's tracer, over the event slots: store-only (the writer thread counts), 13 stores per event
- * (the slot layout packs event|component|mode|ring, reason|detail|side, replica|queue and desc_idx|vlan
- * into one 32-bit word each: PACKED_WORDS, which the writer thread unpacks). The stores are most of an
- * event's cost on the model's thread: 20 → 13 saved ~0.2 s per 1M frames.
+ * The replay's tracer, over the event slots: store-only (the writer thread counts), 11 stores per event
+ * (the slot layout packs event|component|mode|ring, reason|detail|side, replica|queue, desc_idx|vlan,
+ * host|vm and plugin|target into one 32-bit word each: PACKED_WORDS, which the writer thread unpacks).
+ * The stores are most of an event's cost on the model's thread (~0.03 s per store per 1M frames).
  *
  * emit() holds the stores and nothing else: the smaller it is, the more of the model's call sites
  * TurboFan inlines it (and World.evVm, which wraps it) into.
@@ -83,12 +83,10 @@ export class PackedTracer extends Tracer {
   private cW1!: Int32Array
   private cW2!: Int32Array
   private cW3!: Int32Array
+  private cW4!: Int32Array
+  private cW5!: Int32Array
   private cPkt!: Uint32Array
-  private cHost!: Int8Array | Int16Array | Int32Array
-  private cVm!: Int8Array | Int16Array | Int32Array
-  private cPlugin!: Int8Array | Int16Array | Int32Array
   private cLen!: Uint32Array
-  private cTarget!: Int8Array | Int16Array | Int32Array
   private cCpu!: Uint32Array
   private cAux!: Float64Array
 
@@ -110,12 +108,10 @@ export class PackedTracer extends Tracer {
     this.cW1 = c[PACKED_WORDS[1].name]
     this.cW2 = c[PACKED_WORDS[2].name]
     this.cW3 = c[PACKED_WORDS[3].name]
+    this.cW4 = c[PACKED_WORDS[4].name]
+    this.cW5 = c[PACKED_WORDS[5].name]
     this.cPkt = c.packet_id
-    this.cHost = c.host
-    this.cVm = c.vm
-    this.cPlugin = c.plugin
     this.cLen = c.len
-    this.cTarget = c.target
     this.cCpu = c.cpu_ns
     this.cAux = c.aux
   }
@@ -133,12 +129,10 @@ export class PackedTracer extends Tracer {
     this.cW1[r] = (reason & 255) | ((detail & 255) << 8) | ((side & 255) << 16)
     this.cW2[r] = (rep & 65535) | (queue << 16)
     this.cW3[r] = (desc & 65535) | (vlan << 16)
+    this.cW4[r] = (host & 65535) | (vm << 16)
+    this.cW5[r] = (plugin & 65535) | (target << 16)
     this.cPkt[r] = pkt
-    this.cHost[r] = host
-    this.cVm[r] = vm
-    this.cPlugin[r] = plugin
     this.cLen[r] = len
-    this.cTarget[r] = target
     this.cCpu[r] = cpu
     this.cAux[r] = aux
   }
@@ -148,11 +142,7 @@ export class PackedTracer extends Tracer {
 type PackedEventColumns = Record<string, Int32Array> & {
   t_ns: Float64Array
   packet_id: Uint32Array
-  host: Int8Array | Int16Array | Int32Array
-  vm: Int8Array | Int16Array | Int32Array
-  plugin: Int8Array | Int16Array | Int32Array
   len: Uint32Array
-  target: Int8Array | Int16Array | Int32Array
   cpu_ns: Uint32Array
   aux: Float64Array
 }

@@ -16,6 +16,7 @@
  * batches. `cols` are the current slot's arrays (slotColumns()): a producer that caches them must fetch
  * them again whenever row() returns 0 (a new batch, possibly in another slot).
  */
+import {UserError} from '../errors.js'
 import {EV, EVENT_NAMES, FIXED_DICTIONARIES, REASONS, SIDES, type ColumnSpec} from './schema.js'
 import {ColumnArena, ColumnKernels, type SharedArena, type TallyScratch} from './simd.js'
 import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
@@ -23,39 +24,47 @@ import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions
 /**
  * Small columns travel packed, one 32-bit word per row for several columns (lanes, least significant
  * first: 8-bit dictionary codes or 16-bit values; a null -1 is all ones in its lane). Every store costs the
- * model's thread about the same, so 20 column stores per event became 13 (PackedTracer, which writes these
- * lanes by hand: keep the two in step; a test checks them against CountingTracer). Only columns of fixed
- * width are packed: the run's dictionaries (host, vm, plugin, target) may need 16 or 32 bits.
+ * model's thread about the same (~0.03 s per column per 1M frames), so 20 column stores per event became
+ * 11 (PackedTracer, which writes these lanes by hand: keep the two in step; a test checks them against
+ * CountingTracer). The run's dictionaries (host, vm, plugin, target) take 16-bit lanes: a run may name at
+ * most 32767 of each (the drain narrows them to the column's 8 bits when the dictionary has ≤ 127 names).
  */
 export const PACKED_WORDS: readonly {name: string; bits: 8 | 16; lanes: readonly string[]}[] = [
   {name: 'pk_event_component_mode_ring', bits: 8, lanes: ['event', 'component', 'mode', 'ring']},
   {name: 'pk_reason_detail_side', bits: 8, lanes: ['reason', 'detail', 'side']},
   {name: 'pk_replica_queue', bits: 16, lanes: ['replica', 'queue']},
   {name: 'pk_desc_idx_vlan', bits: 16, lanes: ['desc_idx', 'vlan']},
+  {name: 'pk_host_vm', bits: 16, lanes: ['host', 'vm']},
+  {name: 'pk_plugin_target', bits: 16, lanes: ['plugin', 'target']},
 ]
 
-/** The slots' columns: those of `columns` that are not packed, then one Int32 word column per PACKED_WORDS entry. */
-export function slotColumns(columns: readonly ColumnSpec[]): ColumnSpec[] {
+/** Most names a run dictionary may have in a 16-bit lane (codes 0..32766; -1 is null). */
+export const MAX_PACKED_DICTIONARY = 32767
+
+/**
+ * The slots' columns: those of `columns` that are not packed, then one Int32 word column per PACKED_WORDS
+ * entry. Throws a UserError when a run dictionary is too large for its lane (a scenario with over 32767 VMs).
+ */
+export function slotColumns(columns: readonly ColumnSpec[], dicts: Partial<Record<string, readonly string[]>>): ColumnSpec[] {
   const packed = new Set(PACKED_WORDS.flatMap((p) => p.lanes))
   for (const p of PACKED_WORDS) {
     for (const name of p.lanes) {
       const spec = columns.find((c) => c.name === name)
       if (!spec) throw new Error(`event slots: packed column ${name} is not a column`)
-      const width = laneWidth(spec)
-      if (width !== p.bits) throw new Error(`event slots: column ${name} (${spec.type}) is not ${p.bits} bits wide`)
+      const size = spec.type.startsWith('dict:') ? (FIXED_DICTIONARIES[spec.type.slice(5)] ?? dicts[spec.type.slice(5)])?.length : undefined
+      if (p.bits === 16 && size !== undefined && size > MAX_PACKED_DICTIONARY) {
+        throw new UserError(`the run has ${size} ${spec.type.slice(5)} names: the trace holds at most ${MAX_PACKED_DICTIONARY}`, {
+          hint: 'split the scenario into runs of fewer VMs',
+        })
+      }
+      const fits = p.bits === 8 ? size !== undefined && size <= 127 : size !== undefined || spec.type === 'i16' || spec.type === 'u16'
+      if (!fits) throw new Error(`event slots: column ${name} (${spec.type}) does not fit a ${p.bits}-bit lane`)
     }
   }
   return [
     ...columns.filter((c) => !packed.has(c.name)),
     ...PACKED_WORDS.map((p): ColumnSpec => ({name: p.name, type: 'i32', nullable: false, description: `packed ${p.lanes.join(', ')}`})),
   ]
-}
-
-/** Bits of a packable column's values: a fixed dictionary's codes (8 while it has ≤ 127 names), i16/u16. */
-function laneWidth(spec: ColumnSpec): number {
-  if (spec.type === 'i16' || spec.type === 'u16') return 16
-  const dict = spec.type.startsWith('dict:') ? FIXED_DICTIONARIES[spec.type.slice(5)] : undefined
-  return dict ? (dict.length <= 127 ? 8 : 16) : 0
 }
 
 /**
@@ -116,7 +125,7 @@ export class EventSlots {
     this.batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     const dicts = options.dictionaries ?? {}
-    const layout = slotColumns(columns)
+    const layout = slotColumns(columns, dicts)
     const widths = Object.values(allocColumnArrays(layout, dicts, 8)) // bytes per value of each slot column
     const slotBytes = widths.reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * this.batchRows + 15) & ~15), 0)
     // The writer thread's part: the unpacked lanes (EventSlotsDrain) and the writer's bitmaps and int64 words.
@@ -306,8 +315,10 @@ export class EventSlotsDrain {
         const d3 = d[3] ?? this.spare
         if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1]) && k.owns(d[2]) && k.owns(d3)) k.unpack8x4(src, d[0], d[1], d[2], d3, n)
         else unpack8x4(src, d[0], d[1], d[2], d3, n)
-      } else if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1])) k.unpack16x2(src, d[0], d[1], n)
-      else unpack16x2(src, d[0], d[1], n)
+      } else if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1]) && d[0].BYTES_PER_ELEMENT === d[1].BYTES_PER_ELEMENT) {
+        if (d[0].BYTES_PER_ELEMENT === 1) k.unpack16x2to8(src, d[0], d[1], n)
+        else k.unpack16x2(src, d[0], d[1], n)
+      } else unpack16x2(src, d[0], d[1], n) // into any widths: typed-array stores keep the low bits
     }
   }
 }

@@ -88,6 +88,7 @@ interface ColumnExports {
   i64n(src: number, dst: number, bm: number, n: number): number
   u8x4(src: number, d0: number, d1: number, d2: number, d3: number, n: number): void
   u16x2(src: number, d0: number, d1: number, n: number): void
+  u16x2to8(src: number, d0: number, d1: number, n: number): void
   tally(ev: number, reason: number, side: number, cpu: number, n: number, drop: number, counts: number, drops: number, sides: number): void
 }
 
@@ -169,5 +170,10 @@ export class ColumnKernels {
   /** Rows 0..n-1 of words holding two 16-bit lanes (least significant first) into two 16-bit arrays. */
   unpack16x2(src: Int32Array, d0: ArrayBufferView, d1: ArrayBufferView, n: number): void {
     this.x.u16x2(src.byteOffset, d0.byteOffset, d1.byteOffset, n)
+  }
+
+  /** unpack16x2 into two byte arrays (the values fit 8 bits; -1 stays -1). */
+  unpack16x2to8(src: Int32Array, d0: ArrayBufferView, d1: ArrayBufferView, n: number): void {
+    this.x.u16x2to8(src.byteOffset, d0.byteOffset, d1.byteOffset, n)
   }
 }

@@ -4,6 +4,7 @@ import {CountingTracer, newTracer, PackedTracer, Tracer, type EventSinkLike} fro
 import {EventSlots, EventSlotsDrain, newEventTally, tallyBatch} from '../../src/trace/event-slots.js'
 import {COMP, DETAIL, EV, EVENT_COLUMNS, MODE, REASON, RING, SIDE} from '../../src/trace/schema.js'
 import {ColumnArena} from '../../src/trace/simd.js'
+import {UserError} from '../../src/errors.js'
 import {allocColumnArrays, type ColumnArray} from '../../src/trace/writer.js'
 
 const t = suite('Tracer')
@@ -68,8 +69,8 @@ t('newTracer: a counting tracer for a sink that does not count, and for no sink'
 })
 
 /** Event slots of 16-row batches on this thread, their drain (SIMD kernels or JavaScript), and what it wrote. */
-function slotsAndDrain(kernels: boolean) {
-  const slots = new EventSlots('/nonexistent/events', EVENT_COLUMNS, {dictionaries: dicts, batchRows: 16}, () => {}, () => {})
+function slotsAndDrain(kernels: boolean, dictionaries: typeof dicts = dicts) {
+  const slots = new EventSlots('/nonexistent/events', EVENT_COLUMNS, {dictionaries, batchRows: 16}, () => {}, () => {})
   const arena = kernels && slots.shared.arena ? ColumnArena.from(slots.shared.arena) : null
   const drain = new EventSlotsDrain(slots.shared, arena)
   const written: Record<string, number[]> = {}
@@ -104,31 +105,41 @@ t('tallyBatch: sums carry over from one batch to the next', () => {
   expectSummary(tally.events, tally.drops, tally.cpuBySide)
 })
 
-// Every lane of the packed words at its extremes and null, over several batches and slots.
-function emitVaried(tr: Tracer): void {
+// Every lane of the packed words at its extremes and null, over several batches and slots. `big`: codes of
+// run dictionaries beyond 8 bits.
+function emitVaried(tr: Tracer, big = 0): void {
   for (let i = 0; i < 45; i++) {
     const nul = i % 3 === 0
     tr.emit(1000 + i * 2 ** 33, i % 2 ? EV.drop : EV.desc_fetch, nul ? COMP.capture : COMP.plugin, nul ? -1 : 4e9 + i, nul ? -1 : 65534 - i,
-      nul ? -1 : 0, i % 2, nul ? -1 : MODE.emulated, nul ? -1 : 0, nul ? -1 : 32767 - i, nul ? -1 : RING.rx, nul ? -1 : 8191 - i,
-      nul ? -1 : 9000 + i, nul ? -1 : 4094 - i, i % 5 === 0 ? -1 : i % 4, nul ? -1 : REASON.not_ethernet, nul ? -1 : DETAIL.resume_vm,
+      nul ? -1 : 0, big + (i % 2), nul ? -1 : MODE.emulated, nul ? -1 : 0, nul ? -1 : 32767 - i, nul ? -1 : RING.rx, nul ? -1 : 8191 - i,
+      nul ? -1 : 9000 + i, nul ? -1 : 4094 - i, i % 5 === 0 ? -1 : big + (i % 4), nul ? -1 : REASON.not_ethernet, nul ? -1 : DETAIL.resume_vm,
       i * 37, nul ? -1 : SIDE.nic, nul ? -1 : i * 2 ** 40)
   }
 }
 
-for (const kernels of [true, false]) {
-  t(`PackedTracer → event slots → drain (${kernels ? 'SIMD kernels' : 'JavaScript'}): the written columns are CountingTracer's, column for column`, () => {
+// 300 VMs: the vm and target columns are 16-bit codes (dictionaries over 127 names).
+const bigDicts = {...dicts, vm: Array.from({length: 300}, (_, i) => `vm${i}`), target: [...Array.from({length: 300}, (_, i) => `vm${i}`), 'pf', 'uplink', 'external']}
+
+for (const [kernels, d, big] of [[true, dicts, 0], [false, dicts, 0], [true, bigDicts, 290], [false, bigDicts, 290]] as const) {
+  t(`PackedTracer → event slots → drain (${kernels ? 'SIMD kernels' : 'JavaScript'}${big ? ', 16-bit VM codes' : ''}): the written columns are CountingTracer's, column for column`, () => {
     const ref = sink(false)
-    const want = allocColumnArrays(EVENT_COLUMNS, dicts, 64)
+    const want = allocColumnArrays(EVENT_COLUMNS, d, 64)
     Object.assign(ref, {cols: want})
-    emitVaried(new CountingTracer(ref, EV.drop))
-    const {slots, drain, written, write} = slotsAndDrain(kernels)
-    emitVaried(new PackedTracer(slots))
+    emitVaried(new CountingTracer(ref, EV.drop), big)
+    const {slots, drain, written, write} = slotsAndDrain(kernels, d)
+    emitVaried(new PackedTracer(slots), big)
     slots.finish()
     for (let k = 0; k < 3 && !drain.done; k++) drain.drain(write) // 45 rows: three slots
     assert.ok(drain.done)
     for (const c of EVENT_COLUMNS) assert.equal(written[c.name], Array.from(want[c.name].subarray(0, 45) as ArrayLike<number>), c.name)
   })
 }
+
+t('event slots refuse a run dictionary too large for its 16-bit lane, with a clear error', () => {
+  const vm = Array.from({length: 40000}, (_, i) => `vm${i}`)
+  assert.throws(() => new EventSlots('/nonexistent/events', EVENT_COLUMNS, {dictionaries: {...dicts, vm}, batchRows: 16}, () => {}, () => {}),
+    (e: Error) => e instanceof UserError && /40000 vm names: the trace holds at most 32767/.test(e.message))
+})
 
 t('each tracer refuses the other kind of sink', () => {
   assert.throws(() => new PackedTracer(sink(false)), /newTracer/)

@@ -99,7 +99,7 @@ s('float64 → int64: small, negative, -0, beyond 2^51 (the scalar fallback) and
   }
 })
 
-s('unpacking words of four 8-bit and two 16-bit lanes, every tail length', () => {
+s('unpacking words of four 8-bit and two 16-bit lanes (into 16- or 8-bit arrays), every tail length', () => {
   const arena = ColumnArena.create(1 << 16)!
   const k = ColumnKernels.for(arena)
   const r = rng(3)
@@ -118,6 +118,14 @@ s('unpacking words of four 8-bit and two 16-bit lanes, every tail length', () =>
       assert.equal(h.map((a) => a[i]), [w & 65535, w >>> 16], `u16x2 n=${n} row ${i}`)
     }
     assert.ok(b.every((a) => a[n] === 0xab) && h.every((a) => a[n] === 0xabab), `nothing past row ${n}`)
+    // 16-bit halves that fit a byte (dictionary codes, -1 null) into Int8 arrays
+    const codes = (i: number) => [Math.floor(r() * 128) - 1, Math.floor(r() * 128) - 1, i]
+    const want = Array.from({length: n}, (_, i) => codes(i))
+    for (let i = 0; i < n; i++) src[i] = (want[i][0] & 65535) | (want[i][1] << 16)
+    const c = [0, 1].map(() => arena.alloc(Int8Array, 101).fill(99))
+    k.unpack16x2to8(src, c[0], c[1], n)
+    for (let i = 0; i < n; i++) assert.equal([c[0][i], c[1][i]], want[i].slice(0, 2), `u16x2to8 n=${n} row ${i}`)
+    assert.ok(c.every((a) => a[n] === 99))
   }
 })
 

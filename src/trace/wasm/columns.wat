@@ -12,7 +12,8 @@
 ;; below 2^53; 4 lanes: side & 3, so a null side lands in lane 3) of rows 0..n-1, added to what they hold.
 ;;
 ;; u8x4/u16x2: unpack words that carry four 8-bit or two 16-bit values per row (least significant first)
-;; into one array per lane (the event slots' packed columns, src/trace/event-slots.ts).
+;; into one array per lane (the event slots' packed columns, src/trace/event-slots.ts); u16x2to8 the same
+;; into byte arrays (saturating narrow: the values fit 8 bits; -1 stays -1).
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -262,6 +263,36 @@
         (i32.shl (i32.and (i32.load8_u (i32.add (local.get $side) (local.get $i))) (i32.const 3)) (i32.const 3))))
       (f64.store (local.get $p) (f64.add (f64.load (local.get $p))
         (f64.convert_i32_u (i32.load (i32.add (local.get $cpu) (i32.shl (local.get $i) (i32.const 2)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $row))))
+
+  ;; Two 16-bit halves per 32-bit word → two byte arrays (signed saturating narrow), 16 rows per step.
+  (func (export "u16x2to8") (param $src i32) (param $d0 i32) (param $d1 i32) (param $n i32)
+    (local $i i32) (local $full i32) (local $p i32) (local $w i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $full (i32.and (local.get $n) (i32.const -16)))
+    (block $done (loop $step
+      (br_if $done (i32.ge_u (local.get $i) (local.get $full)))
+      (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v0 (v128.load align=1 (local.get $p)))
+      (local.set $v1 (v128.load offset=16 align=1 (local.get $p)))
+      (local.set $v2 (v128.load offset=32 align=1 (local.get $p)))
+      (local.set $v3 (v128.load offset=48 align=1 (local.get $p)))
+      (v128.store align=1 (i32.add (local.get $d0) (local.get $i))
+        (i8x16.narrow_i16x8_s
+          (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $v0) (local.get $v1))
+          (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $v2) (local.get $v3))))
+      (v128.store align=1 (i32.add (local.get $d1) (local.get $i))
+        (i8x16.narrow_i16x8_s
+          (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $v0) (local.get $v1))
+          (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31 (local.get $v2) (local.get $v3))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $step)))
+    (block $tdone (loop $row
+      (br_if $tdone (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $w (i32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+      (i32.store8 (i32.add (local.get $d0) (local.get $i)) (local.get $w))
+      (i32.store8 (i32.add (local.get $d1) (local.get $i)) (i32.shr_u (local.get $w) (i32.const 16)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $row))))
 )
