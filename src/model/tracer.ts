@@ -138,7 +138,7 @@ export class PackedTracer extends Tracer {
   }
 }
 
-/** The slot layout PackedTracer stores into (src/trace/event-slots.ts: slotColumns). */
+/** The slot layout PackedTracer stores into (src/trace/event-slots.ts: slotColumns, PACKED_WORDS). */
 type PackedEventColumns = Record<string, Int32Array> & {
   t_ns: Float64Array
   packet_id: Uint32Array

@@ -118,10 +118,11 @@ export async function resolveReplayInputs(opts: ReplayOptions): Promise<{scenari
 
 /**
  * V8's TurboFan inlines up to 920 bytes of bytecode into one optimised function by default; the model's
- * handlers inline the tracer (20 column stores per event) many times over, and their compiles cost ~0.5 s
- * of CPU on the compiler threads, competing for the two cores. A budget of 500 bytes cut that CPU by
- * ~0.15 s on a 1M-frame replay with no loss on the model's thread (10 interleaved runs each, see
- * the closing note of issue 3). Process-wide, set once before the model's code is optimised.
+ * handlers inline the tracer (then 20 column stores per event, now 11) many times over, and their compiles
+ * cost ~0.5 s of CPU on the compiler threads, competing for the two cores. A budget of 500 bytes cut that
+ * CPU by ~0.15 s on a 1M-frame replay with no loss on the model's thread (10 interleaved runs each, see
+ * the closing note of issue 3; 920 against 500 again with the 11-store tracer: within this machine's
+ * noise). Process-wide, set once before the model's code is optimised.
  */
 let v8Tuned = false
 function tuneV8(): void {
