@@ -19,7 +19,7 @@
 import {UserError} from '../errors.js'
 import {EV, EVENT_NAMES, FIXED_DICTIONARIES, REASONS, SIDES, type ColumnSpec} from './schema.js'
 import {ColumnArena, ColumnKernels, type SharedArena, type TallyScratch} from './simd.js'
-import {allocColumnArrays, arenaBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
+import {allocColumnArrays, arenaBytes, columnArraysBytes, type ColumnArray, type TableWriterOptions} from './writer.js'
 
 /**
  * Small columns travel packed, one 32-bit word per row for several columns (lanes, least significant
@@ -38,6 +38,9 @@ export const PACKED_WORDS: readonly {name: string; bits: 8 | 16; lanes: readonly
   {name: 'pk_plugin_target', bits: 16, lanes: ['plugin', 'target']},
 ]
 
+/** The columns PACKED_WORDS carries. */
+const PACKED_LANES = new Set(PACKED_WORDS.flatMap((p) => p.lanes))
+
 /** Most names a run dictionary may have in a 16-bit lane (codes 0..32766; -1 is null). */
 export const MAX_PACKED_DICTIONARY = 32767
 
@@ -46,7 +49,6 @@ export const MAX_PACKED_DICTIONARY = 32767
  * entry. Throws a UserError when a run dictionary is too large for its lane (a scenario with over 32767 VMs).
  */
 export function slotColumns(columns: readonly ColumnSpec[], dicts: Partial<Record<string, readonly string[]>>): ColumnSpec[] {
-  const packed = new Set(PACKED_WORDS.flatMap((p) => p.lanes))
   for (const p of PACKED_WORDS) {
     for (const name of p.lanes) {
       const spec = columns.find((c) => c.name === name)
@@ -62,7 +64,7 @@ export function slotColumns(columns: readonly ColumnSpec[], dicts: Partial<Recor
     }
   }
   return [
-    ...columns.filter((c) => !packed.has(c.name)),
+    ...columns.filter((c) => !PACKED_LANES.has(c.name)),
     ...PACKED_WORDS.map((p): ColumnSpec => ({name: p.name, type: 'i32', nullable: false, description: `packed ${p.lanes.join(', ')}`})),
   ]
 }
@@ -126,8 +128,7 @@ export class EventSlots {
     this.limit = Math.min(FIRST_BATCH_ROWS, this.batchRows)
     const dicts = options.dictionaries ?? {}
     const layout = slotColumns(columns, dicts)
-    const widths = Object.values(allocColumnArrays(layout, dicts, 8)) // bytes per value of each slot column
-    const slotBytes = widths.reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * this.batchRows + 15) & ~15), 0)
+    const slotBytes = columnArraysBytes(layout, dicts, this.batchRows)
     // The writer thread's part: the unpacked lanes (EventSlotsDrain) and the writer's bitmaps and int64 words.
     const writerBytes = drainBytes(columns, dicts, this.batchRows) + arenaBytes(columns, this.batchRows)
     const arena = ColumnArena.create(EVENT_SLOTS * slotBytes + writerBytes)
@@ -221,9 +222,7 @@ if (SIDES.length > 3) throw new Error('tallyBatch: SIDES has more than the three
 
 /** Bytes EventSlotsDrain takes from its arena: one array per packed column, a spare byte lane, the tally's counts. */
 function drainBytes(columns: readonly ColumnSpec[], dicts: Partial<Record<string, readonly string[]>>, rows: number): number {
-  const lanes = columns.filter((c) => PACKED_WORDS.some((p) => p.lanes.includes(c.name)))
-  const arrays = allocColumnArrays(lanes, dicts, 8)
-  return Object.values(arrays).reduce((sum, a) => sum + ((a.BYTES_PER_ELEMENT * rows + 15) & ~15), 0) + ((rows + 15) & ~15) + TALLY_BYTES
+  return columnArraysBytes(columns.filter((c) => PACKED_LANES.has(c.name)), dicts, rows) + ((rows + 15) & ~15) + TALLY_BYTES
 }
 const TALLY_BYTES = 4 * 256 + 4 * 256 + 8 * 4
 
@@ -237,25 +236,28 @@ export class EventSlotsDrain {
   private next = 0
   /** Per slot: the slot's own columns, with the packed ones replaced by `lanes`. */
   private readonly batches: Record<string, ColumnArray>[]
+  /** The unpacked columns, shared by every batch; per PACKED_WORDS entry, its lanes' arrays (a spare for a missing fourth). */
   private readonly lanes: Record<string, ColumnArray>
-  private readonly spare: Uint8Array
+  private readonly laneArrays: ColumnArray[][]
+  /** The SIMD kernels, when the slots and this thread's arrays are all in the arena; null: JavaScript. */
   private readonly kernels: ColumnKernels | null
-  /** The tally kernel's per-batch counts (with kernels). */
+  /** The tally kernel's per-batch counts. */
   private readonly scratch: TallyScratch | null
 
   /** `arena`: the range of the slots' arena reserved for this thread (EventSlotsShared.arena), if any. */
   constructor(private readonly sh: EventSlotsShared, arena: ColumnArena | null) {
     const rows = sh.options.batchRows
-    const lanes = sh.columns.filter((c) => PACKED_WORDS.some((p) => p.lanes.includes(c.name)))
     const dicts = sh.options.dictionaries ?? {}
-    this.lanes = allocColumnArrays(lanes, dicts, rows, arena ?? false)
-    this.spare = arena ? arena.alloc(Uint8Array, rows) : new Uint8Array(rows)
-    this.kernels = arena ? ColumnKernels.for(arena) : null
+    this.lanes = allocColumnArrays(sh.columns.filter((c) => PACKED_LANES.has(c.name)), dicts, rows, arena ?? false)
+    const spare = arena ? arena.alloc(Uint8Array, rows) : new Uint8Array(rows)
+    this.laneArrays = PACKED_WORDS.map((p) => [...p.lanes.map((name) => this.lanes[name]), ...(p.bits === 8 && p.lanes.length < 4 ? [spare] : [])])
+    const k = arena ? ColumnKernels.for(arena) : null
+    this.kernels = k !== null && sh.slots.every((slot) => Object.values(slot).every((a) => k.owns(a))) ? k : null
     this.scratch = arena ? {counts: arena.alloc(Int32Array, 256), drops: arena.alloc(Int32Array, 256), sides: arena.alloc(Float64Array, 4)} : null
-    const packed = new Set(PACKED_WORDS.map((p) => p.name))
+    const words = new Set(PACKED_WORDS.map((p) => p.name))
     this.batches = sh.slots.map((slot) => {
       const b: Record<string, ColumnArray> = {}
-      for (const [name, a] of Object.entries(slot)) if (!packed.has(name)) b[name] = a
+      for (const [name, a] of Object.entries(slot)) if (!words.has(name)) b[name] = a
       return Object.assign(b, this.lanes)
     })
   }
@@ -286,12 +288,11 @@ export class EventSlotsDrain {
     return true
   }
 
-  /** tallyBatch, by the tally kernel where the columns are in the arena. */
+  /** tallyBatch, by the tally kernel where it runs (event, reason and side are 8-bit lanes: slotColumns). */
   private count(b: Record<string, ColumnArray>, n: number): void {
     const k = this.kernels
     const sc = this.scratch
-    if (k === null || sc === null || !k.owns(b.event) || !k.owns(b.reason) || !k.owns(b.side) || !k.owns(b.cpu_ns) ||
-      b.event.BYTES_PER_ELEMENT !== 1 || b.reason.BYTES_PER_ELEMENT !== 1 || b.side.BYTES_PER_ELEMENT !== 1) {
+    if (k === null || sc === null) {
       tallyBatch(b, n, this.tally)
       return
     }
@@ -306,20 +307,18 @@ export class EventSlotsDrain {
   }
 
   private unpack(slot: Record<string, ColumnArray>, n: number): void {
-    const l = this.lanes
     const k = this.kernels
-    for (const p of PACKED_WORDS) {
+    PACKED_WORDS.forEach((p, i) => {
       const src = slot[p.name] as Int32Array
-      const d = p.lanes.map((name) => l[name])
+      const d = this.laneArrays[i]
       if (p.bits === 8) {
-        const d3 = d[3] ?? this.spare
-        if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1]) && k.owns(d[2]) && k.owns(d3)) k.unpack8x4(src, d[0], d[1], d[2], d3, n)
-        else unpack8x4(src, d[0], d[1], d[2], d3, n)
-      } else if (k !== null && k.owns(src) && k.owns(d[0]) && k.owns(d[1]) && d[0].BYTES_PER_ELEMENT === d[1].BYTES_PER_ELEMENT) {
+        if (k !== null) k.unpack8x4(src, d[0], d[1], d[2], d[3], n)
+        else unpack8x4(src, d[0], d[1], d[2], d[3], n)
+      } else if (k !== null && d[0].BYTES_PER_ELEMENT === d[1].BYTES_PER_ELEMENT) {
         if (d[0].BYTES_PER_ELEMENT === 1) k.unpack16x2to8(src, d[0], d[1], n)
         else k.unpack16x2(src, d[0], d[1], n)
-      } else unpack16x2(src, d[0], d[1], n) // into any widths: typed-array stores keep the low bits
-    }
+      } else unpack16x2(src, d[0], d[1], n) // into any widths (8-bit host, 16-bit vm codes): typed-array stores keep the low bits
+    })
   }
 }
 

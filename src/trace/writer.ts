@@ -520,6 +520,16 @@ function dictWidth(size: number): 8 | 16 | 32 {
   return size <= 127 ? 8 : size <= 32767 ? 16 : 32
 }
 
+/** Bytes allocColumnArrays takes from an arena for these columns and rows (each array 16-byte aligned). */
+export function columnArraysBytes(columns: readonly ColumnSpec[], dictionaries: Partial<Record<string, readonly string[]>>, rows: number): number {
+  let total = 0
+  for (const spec of columns) {
+    const Ctor = arrayType(spec, dictionaries)
+    if (Ctor) total += (Ctor.BYTES_PER_ELEMENT * rows + 15) & ~15
+  }
+  return total
+}
+
 /**
  * Bytes a TableWriter of these columns and batch size takes from its arena (TableWriterOptions.arena):
  * a validity bitmap per nullable column and int64 words per i64 column, each 16-byte aligned.
